@@ -1,0 +1,18 @@
+/*
+ * NAME
+ *	builtin.h - the codecs core itself provides (not part of the SDK)
+ * SUMMARY
+ *	Formats shared by many versions live in core (DESIGN §5); the registry
+ *	registers these codecs next to the ones plugins bring.
+ */
+#ifndef MSM_CORE_BUILTIN_H
+#define MSM_CORE_BUILTIN_H
+
+#include <msmigrate/msmigrate.h>
+
+/* The byte-exact configuration codec of every canonical version: kind
+ * MSM_KIND_CONFIG, name "config-files" (docs/formats/config-files.md).
+ * (transfer none: static) */
+const MsmCodec *msm_core_config_files_codec(void);
+
+#endif

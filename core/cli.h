@@ -1,0 +1,47 @@
+/*
+ * NAME
+ *	cli.h - shared pieces of the msmigrate command-line verbs
+ */
+#ifndef MSM_CORE_CLI_H
+#define MSM_CORE_CLI_H
+
+#include "registry.h"
+
+typedef struct {
+    char **plugin_dirs;         /* --plugin-dir (repeatable) */
+    gboolean no_default_dir;    /* --no-default-plugin-dir (make check, tests) */
+    gboolean json;
+    gboolean quiet;
+    gboolean verbose;
+    char *profile_path;         /* --profile */
+    GKeyFile *profile;
+} CliCommon;
+
+/* Parses argv for a verb with its own entries plus the common ones. Prints the
+ * error and returns FALSE on bad usage. */
+gboolean cli_parse(int *argc, char ***argv, const char *verb, const char *params,
+                   const char *summary, const GOptionEntry *entries, CliCommon *common);
+/* Loads the plugins the common options name; prints each broken plugin once to
+ * stderr (unless --json or --quiet). (transfer full) */
+MsmRegistry *cli_registry(CliCommon *common, GError **error);
+void cli_common_clear(CliCommon *common);
+/* A string option from the profile when not given on the command line. */
+const char *cli_profile_default(CliCommon *common, const char *given, const char *group,
+                                const char *key, char **store);
+/* Resolves a version the user typed; prints the error. NULL on failure. */
+const char *cli_version(const char *text, const char *what);
+/* Prints an error "msmigrate: VERB: message". */
+void cli_error(const char *verb, const GError *err);
+
+int cli_plugins(int argc, char **argv);
+int cli_inspect(int argc, char **argv);
+int cli_detect(int argc, char **argv);
+int cli_plan(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_verify(int argc, char **argv);
+int cli_status(int argc, char **argv);
+int cli_rollback(int argc, char **argv);
+int cli_baseline(int argc, char **argv);
+int cli_sample(int argc, char **argv);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * NAME
+ *	util.h - small helpers shared by core modules
+ * OWNERSHIP
+ *	Returned strings are (transfer full).
+ */
+#ifndef MSM_CORE_UTIL_H
+#define MSM_CORE_UTIL_H
+
+#include <msmigrate/msmigrate.h>
+
+/* mkdir -p with mode 0755 (0700 when private); MSM_ERROR_IO naming the path. */
+gboolean msm_mkdir_p(const char *path, gboolean private_dir, GError **error);
+/* Writes data to path atomically: temporary file in the same directory, fsync,
+ * rename, fsync of the directory. mode applies to the new file. */
+gboolean msm_write_file_atomic(const char *path, const void *data, gsize len, guint mode,
+                               GError **error);
+/* Hex SHA-256 of data. */
+char *msm_sha256_hex(const void *data, gsize len);
+/* A new run id: "YYYYMMDDThhmmssZ-xxxxxx" (UTC time and 6 random hex digits). */
+char *msm_new_run_id(void);
+/* TRUE if rel is a safe relative path: not empty, not absolute, no "." or ".."
+ * component, no NUL, no empty component, no backslash. */
+gboolean msm_relpath_is_safe(const char *rel);
+/* root/rel after checking rel with msm_relpath_is_safe (MSM_ERROR_UNSAFE if not). */
+char *msm_path_under(const char *root, const char *rel, GError **error);
+/* g_file_test(path, G_FILE_TEST_IS_DIR) without following a final symlink. */
+gboolean msm_is_real_dir(const char *path);
+/* TRUE when running privileged (euid 0 or set-uid/set-gid): environment paths are ignored. */
+gboolean msm_is_privileged(void);
+/* Human durations and rates for progress: "1m06s", "12.3/s". */
+char *msm_format_duration(double seconds);
+
+#endif

@@ -1,0 +1,50 @@
+#!/bin/sh
+# msmigrate run / status / verify on a generated ims-5.2 sample: a full run over
+# the fixture chain, preflight refusal, dry run, a concurrent run refused.
+. "$MSM_TOP_SRCDIR/tests/integration/lib.sh"
+
+msm sample $CHAIN --version 5.2 --users 8 --seed 3 "$TMP/src" >/dev/null
+make_target_8x "$TMP/tgt"
+cp -a "$TMP/src" "$TMP/src.orig"
+
+expect_exit 3 "run refused until direct-ldap is confirmed" \
+    msm run $CHAIN --source "$TMP/src" --target "$TMP/tgt" --to 8.1
+contains "$TMP/out" "manual-unconfirmed" "report names the unconfirmed precondition"
+check "refused run left no work directory" sh -c "[ -z \"\$(ls -A '$TMP/tgt/.msmigrate/runs' 2>/dev/null)\" ]"
+
+expect_exit 0 "dry run" msm run $CHAIN --source "$TMP/src" --target "$TMP/tgt" --to 8.1 \
+    --confirm direct-ldap --confirm clean-shutdown --dry-run
+check "dry run wrote no configuration" sh -c "[ ! -e '$TMP/tgt/config/imta.cnf' ]"
+
+expect_exit 0 "run 5.2 -> 8.1" msm run $CHAIN --source "$TMP/src" --target "$TMP/tgt" --to 8.1 \
+    --confirm direct-ldap --confirm clean-shutdown --json
+cp "$TMP/out" "$TMP/run.json"
+check "report is JSON with exit 0" jq -e '.exit_code == 0' "$TMP/run.json"
+check "config items done and verified" jq -e '.kinds.config.done > 10 and .kinds.config.verified == .kinds.config.done' "$TMP/run.json"
+run=$(jq -r .run_id "$TMP/run.json")
+check "imta.cnf migrated through four hops" sh -c "[ \$(grep -c 'msmigrate-fixture' '$TMP/tgt/config/imta.cnf') -eq 4 ]"
+check "source untouched" diff -r "$TMP/src" "$TMP/src.orig"
+
+expect_exit 0 "status" msm status --target "$TMP/tgt" --json
+check "status: version ms-8.1" jq -e '.version == "ms-8.1"' "$TMP/out"
+check "status: four hops in history" jq -e '[.history[] | select(.action=="hop")] | length == 4' "$TMP/out"
+check "status: lock free" jq -e '.lock == null' "$TMP/out"
+expect_exit 0 "verify clean" msm verify $CHAIN --target "$TMP/tgt" "$run"
+echo "tampered" >>"$TMP/tgt/config/imta.cnf"
+expect_exit 2 "verify finds the tampered file" msm verify $CHAIN --target "$TMP/tgt" "$run"
+contains "$TMP/out" "imta.cnf" "names the file"
+
+# a second run while one holds the lock is refused, naming the holder
+msm sample $CHAIN --version 5.2 --users 3 --seed 4 "$TMP/src2" >/dev/null
+for i in $(seq 1 200); do echo "x $i" >"$TMP/src2/msg-sample/config/slow$i.conf"; done
+make_target_8x "$TMP/tgt2"
+FX_SLOW_MS=20 "$MSMIGRATE" run $CHAIN --source "$TMP/src2" --target "$TMP/tgt2" --to 8.1 \
+    --confirm direct-ldap --confirm clean-shutdown --threads 1 -q >/dev/null 2>&1 &
+bg=$!
+for i in $(seq 1 100); do [ -e "$TMP/tgt2/.msmigrate/lock" ] && break; sleep 0.1; done
+expect_exit 1 "concurrent run refused" msm run $CHAIN --source "$TMP/src2" --target "$TMP/tgt2" \
+    --to 8.1 --confirm direct-ldap --confirm clean-shutdown
+contains "$TMP/err" "locked by run" "names the holder"
+kill "$bg" 2>/dev/null
+wait "$bg" 2>/dev/null
+finish
