@@ -203,14 +203,6 @@ walk_dir(Walk *w, const char *dir, GError **error)
     return ok;
 }
 
-/* TRUE if path is a directory (following links: C or M may be links). */
-static gboolean
-is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* Lists the configuration files of root for version (transfer full: Reader*). */
 static gpointer
 reader_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
@@ -220,7 +212,7 @@ reader_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
         return NULL;
     const char *c = msm_layout_config_dir(l), *m = msm_layout_mta_config_dir(l);
     Reader *r = NULL;
-    if (!is_dir(c)) {
+    if (!msm_dir_exists(c)) {
         g_set_error(error, MSM_ERROR, MSM_ERROR_NOT_FOUND,
                     "no configuration directory at %s: is %s installed at %s? "
                     "(docs/formats/layout.md)",
@@ -235,7 +227,7 @@ reader_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
     g_free(cslash);
     w.entries = g_ptr_array_new_with_free_func(entry_free);
     gboolean ok = walk_dir(&w, c, error);
-    if (ok && strcmp(c, m) != 0 && is_dir(m)) {
+    if (ok && strcmp(c, m) != 0 && msm_dir_exists(m)) {
         w.in_m = TRUE;
         ok = walk_dir(&w, m, error);
     }

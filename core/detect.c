@@ -23,6 +23,8 @@
  */
 #include "config.h"
 
+#include "util.h"
+
 #include "detect.h"
 
 #include "json.h"
@@ -67,34 +69,6 @@ static_id(const char *id)
         if (strcmp(*v, id) == 0)
             return *v;
     return NULL;
-}
-
-/* TRUE if path is a directory (links followed). */
-static gboolean
-is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* TRUE if dir/rel is a directory. */
-static gboolean
-has_dir(const char *dir, const char *rel)
-{
-    char *p = g_build_filename(dir, rel, NULL);
-    gboolean r = is_dir(p);
-    g_free(p);
-    return r;
-}
-
-/* TRUE if dir/rel exists. */
-static gboolean
-has_path(const char *dir, const char *rel)
-{
-    char *p = g_build_filename(dir, rel, NULL);
-    gboolean r = g_file_test(p, G_FILE_TEST_EXISTS);
-    g_free(p);
-    return r;
 }
 
 /* Adds a formatted evidence line. */
@@ -156,7 +130,7 @@ list_instances(const char *dir)
         return names;
     const char *n;
     while ((n = g_dir_read_name(d)) != NULL)
-        if (g_str_has_prefix(n, "msg-") && n[4] != '\0' && has_dir(dir, n))
+        if (g_str_has_prefix(n, "msg-") && n[4] != '\0' && msm_has_dir(dir, n))
             g_ptr_array_add(names, g_strdup(n + 4));
     g_dir_close(d);
     g_ptr_array_sort(names, cmp_strp);
@@ -167,9 +141,9 @@ list_instances(const char *dir)
 static gboolean
 looks_like_base(const char *dir)
 {
-    return has_dir(dir, "config") &&
-           (has_dir(dir, "data") || has_path(dir, "config/config.xml") ||
-            has_path(dir, "config/msg.conf.defaults") || has_path(dir, "config/msg.conf"));
+    return msm_has_dir(dir, "config") &&
+           (msm_has_dir(dir, "data") || msm_has_path(dir, "config/config.xml") ||
+            msm_has_path(dir, "config/msg.conf.defaults") || msm_has_path(dir, "config/msg.conf"));
 }
 
 /* layout.md §3.1: a msg_svr_base. NULL (with evidence) if its config/ says nothing. */
@@ -178,24 +152,24 @@ detect_base(MsmDetection *det, const char *base)
 {
     char *cfg = g_build_filename(base, "config", NULL);
     Find *f = NULL;
-    if (has_path(cfg, "config.xml")) {
+    if (msm_has_path(cfg, "config.xml")) {
         f = find_new("ms-7.0.5+ unified", ids_unified, base);
         evidence(det,
                  "%s/config.xml present: Unified Configuration, Messaging Server 7 Update 5 or "
                  "later (domain-facts 1.5 [I] QA detector, [C] UC from 7.0.5)",
                  cfg);
-        if (has_path(cfg, "msg.conf"))
+        if (msm_has_path(cfg, "msg.conf"))
             evidence(det,
                      "%s/msg.conf present too: legacy files kept after the conversion (seed 004: "
                      "legacy-config); config.xml wins",
                      cfg);
-    } else if (has_path(cfg, "msg.conf.defaults")) {
+    } else if (msm_has_path(cfg, "msg.conf.defaults")) {
         f = find_new("ms-6.3+ legacy", ids_legacy63, base);
         evidence(det,
                  "%s/msg.conf.defaults present: legacy configuration of 6.3 or later "
                  "(domain-facts 1.1 [C])",
                  cfg);
-    } else if (has_path(cfg, "msg.conf")) {
+    } else if (msm_has_path(cfg, "msg.conf")) {
         f = find_new("ms-6.0-6.2", ids_6062, base);
         evidence(det,
                  "%s/msg.conf without msg.conf.defaults: Messaging Server 6.0 to 6.2 "
@@ -205,7 +179,7 @@ detect_base(MsmDetection *det, const char *base)
         evidence(det,
                  "%s looks like a msg_svr_base (config/%s) but config/ holds none of config.xml, "
                  "msg.conf.defaults, msg.conf",
-                 base, has_dir(base, "data") ? " and data/" : "");
+                 base, msm_has_dir(base, "data") ? " and data/" : "");
     }
     g_free(cfg);
     if (f == NULL)
@@ -243,25 +217,25 @@ classify_instance(MsmDetection *det, const char *sroot, const char *inst, const 
     char *dir = g_strdup_printf("%s/msg-%s", sroot, inst);
     const char *family = NULL;
     *ids_r = NULL;
-    if (has_dir(dir, "imta")) {
+    if (msm_has_dir(dir, "imta")) {
         family = "ims-5.2";
         *ids_r = ids_ims52;
         evidence(det,
                  "%s/imta/ present: iMS 5.x took its MTA from SIMS (domain-facts 0 [C]; the "
                  "msg-<instance>/imta place is the model of layout.md)",
                  dir);
-    } else if (has_path(dir, "store/mboxlist/folder.db")) {
+    } else if (msm_has_path(dir, "store/mboxlist/folder.db")) {
         family = "ims-5.2";
         *ids_r = ids_ims52;
         evidence(det, "%s/store/mboxlist/folder.db present: iMS store (seed 003 [C])", dir);
-    } else if (has_dir(dir, "store/partition") || has_dir(dir, "store/mboxlist")) {
+    } else if (msm_has_dir(dir, "store/partition") || msm_has_dir(dir, "store/mboxlist")) {
         family = "nms-4.x";
         *ids_r = ids_nms4;
         evidence(det,
                  "%s/store/%s present without imta/: NMS 4.x store (seed 002 [C]); 4.0 and 4.1 "
                  "have the same layout",
-                 dir, has_dir(dir, "store/partition") ? "partition" : "mboxlist");
-    } else if (has_dir(dir, "mailbox")) {
+                 dir, msm_has_dir(dir, "store/partition") ? "partition" : "mboxlist");
+    } else if (msm_has_dir(dir, "mailbox")) {
         family = "nms-3.x";
         *ids_r = ids_nms3;
         evidence(det,
@@ -317,7 +291,7 @@ detect_sims(MsmDetection *det, const char *root)
 {
     gboolean any = FALSE;
     for (const char *const *p = sims_paths; *p; p++) {
-        if (has_dir(root, *p)) {
+        if (msm_has_dir(root, *p)) {
             evidence(det, "%s/%s present: SIMS 4.0 default install root (domain-facts 0 [C])", root,
                      *p);
             any = TRUE;
@@ -328,7 +302,7 @@ detect_sims(MsmDetection *det, const char *root)
     static const char *const cnf[] = {"ims/ims.cnf", "sims.cnf", "imta/imta.cnf", NULL};
     char *etc = g_build_filename(root, "etc/opt/SUNWmail", NULL);
     for (const char *const *c = cnf; *c; c++)
-        if (has_path(etc, *c))
+        if (msm_has_path(etc, *c))
             evidence(det, "%s/%s present (domain-facts 1.1 [C])", etc, *c);
     g_free(etc);
     char *base = g_build_filename(root, "opt/SUNWmail", NULL);
@@ -341,8 +315,8 @@ detect_sims(MsmDetection *det, const char *root)
 static gboolean
 has_host_dirs(const char *root)
 {
-    return has_dir(root, "etc") || has_dir(root, "opt") || has_dir(root, "var") ||
-           has_dir(root, "usr");
+    return msm_has_dir(root, "etc") || msm_has_dir(root, "opt") || msm_has_dir(root, "var") ||
+           msm_has_dir(root, "usr");
 }
 
 /* Reads <root>/.msmigrate/history minimally: the "to" of the highest "entry N".
@@ -473,7 +447,7 @@ msm_detect(const char *root, GError **error)
 
     char *bn = g_path_get_basename(r);
     Find *f;
-    if (g_str_has_prefix(bn, "msg-") && has_dir(r, "config") && !has_dir(r, "data")) {
+    if (g_str_has_prefix(bn, "msg-") && msm_has_dir(r, "config") && !msm_has_dir(r, "data")) {
         char *parent = g_path_get_dirname(r);
         evidence(det,
                  "%s is an instance directory (msg-<instance> with config/), not a deployment "
@@ -490,7 +464,7 @@ msm_detect(const char *root, GError **error)
             g_ptr_array_add(finds, f);
         for (const char *const *p = ms_bases; *p; p++) {
             char *b = g_build_filename(r, *p, NULL);
-            if (is_dir(b)) {
+            if (msm_dir_exists(b)) {
                 evidence(det,
                          "%s present: a Messaging Server 6 or later default msg_svr_base "
                          "(domain-facts 0 [C])",
@@ -502,7 +476,7 @@ msm_detect(const char *root, GError **error)
         }
         for (const char *const *p = server_roots; *p; p++) {
             char *s = g_build_filename(r, *p, NULL);
-            if (is_dir(s)) {
+            if (msm_dir_exists(s)) {
                 evidence(det, "%s present: a server root (layout.md model)", s);
                 if ((f = detect_server_root(det, s)) != NULL)
                     g_ptr_array_add(finds, f);

@@ -181,7 +181,7 @@ msm_run_report_text(const MsmRunReport *rep)
                                         : "");
     if (rep->path)
         g_string_append_printf(s, "Path: %s\n", rep->path);
-    if (rep->work_dir)
+    if (rep->work_dir && !rep->refused)
         g_string_append_printf(s, "Work directory: %s\n", rep->work_dir);
     if (rep->preflight->len) {
         g_string_append(s, "Preflight:\n");
@@ -236,7 +236,7 @@ msm_run_report_json(const MsmRunReport *rep)
     msm_json_kv_string(j, "from", rep->from);
     msm_json_kv_string(j, "to", rep->to);
     msm_json_kv_string(j, "path", rep->path);
-    msm_json_kv_string(j, "work_dir", rep->work_dir);
+    msm_json_kv_string(j, "work_dir", rep->refused ? NULL : rep->work_dir);
     msm_json_kv_bool(j, "dry_run", rep->dry_run);
     msm_json_kv_int(j, "exit_code", rep->exit_code);
     msm_json_kv_string(j, "result", exit_text(rep->exit_code));
@@ -428,6 +428,19 @@ preflight_with_ctx(MsmRegistry *reg, MsmCtx *ctx, const MsmPlan *plan, const Msm
             continue;
         MsmPlanKind pk;
         msm_plan_kind(plan, (MsmKind)k, &pk);
+        if (pk.n_pending) {
+            char *id = g_strdup_printf("kind-%s", msm_kind_name((MsmKind)k));
+            char *d = g_strdup_printf("plugin %s does not migrate the %s on %s -> %s yet, and "
+                                      "the vendor's procedure does: leave it out with --only "
+                                      "(naming the other kinds) and migrate it another way",
+                                      pk.first_pending->plugin->name, msm_kind_name((MsmKind)k),
+                                      pk.first_pending->hop->from, pk.first_pending->hop->to);
+            add_preflight(rep, path, id, "fail", d);
+            g_free(d);
+            g_free(id);
+            refused++;
+            continue;
+        }
         if (pk.n_migrators == 0)
             continue;
         char *id = g_strdup_printf("codec-%s", msm_kind_name((MsmKind)k));

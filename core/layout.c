@@ -23,6 +23,8 @@
  */
 #include "config.h"
 
+#include "util.h"
+
 #include <msmigrate/msmigrate.h>
 
 #include "detect.h"
@@ -51,41 +53,13 @@ static const char *const ms_paths_8x[] = {"opt/sun/comms/messaging64", "opt/sun/
 static const char *const nms_roots[] = {"usr/netscape/server4", "usr/iplanet/server5", NULL};
 static const char *const ims_roots[] = {"usr/iplanet/server5", "usr/netscape/server4", NULL};
 
-/* TRUE if path is a directory (following links: a product path may be a link). */
-static gboolean
-is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* TRUE if dir/rel exists and is a directory. */
-static gboolean
-has_dir(const char *dir, const char *rel)
-{
-    char *p = g_build_filename(dir, rel, NULL);
-    gboolean r = is_dir(p);
-    g_free(p);
-    return r;
-}
-
-/* TRUE if dir/rel exists. */
-static gboolean
-has_path(const char *dir, const char *rel)
-{
-    char *p = g_build_filename(dir, rel, NULL);
-    gboolean r = g_file_test(p, G_FILE_TEST_EXISTS);
-    g_free(p);
-    return r;
-}
-
 /* layout.md §1 kind (c): config/ and data/, or config/ with a configuration file. */
 static gboolean
 looks_like_base(const char *dir)
 {
-    return has_dir(dir, "config") &&
-           (has_dir(dir, "data") || has_path(dir, "config/config.xml") ||
-            has_path(dir, "config/msg.conf.defaults") || has_path(dir, "config/msg.conf"));
+    return msm_has_dir(dir, "config") &&
+           (msm_has_dir(dir, "data") || msm_has_path(dir, "config/config.xml") ||
+            msm_has_path(dir, "config/msg.conf.defaults") || msm_has_path(dir, "config/msg.conf"));
 }
 
 /* Orders a GPtrArray of strings bytewise. */
@@ -105,7 +79,7 @@ list_instances(const char *dir)
         return names;
     const char *n;
     while ((n = g_dir_read_name(d)) != NULL) {
-        if (g_str_has_prefix(n, "msg-") && n[4] != '\0' && has_dir(dir, n))
+        if (g_str_has_prefix(n, "msg-") && n[4] != '\0' && msm_has_dir(dir, n))
             g_ptr_array_add(names, g_strdup(n + 4));
     }
     g_dir_close(d);
@@ -120,7 +94,7 @@ has_product_path(const char *root)
     const char *const *lists[] = {sims_paths, ms_paths_6x, nms_roots};
     for (guint l = 0; l < G_N_ELEMENTS(lists); l++)
         for (const char *const *p = lists[l]; *p; p++)
-            if (has_dir(root, *p))
+            if (msm_has_dir(root, *p))
                 return TRUE;
     return FALSE;
 }
@@ -138,8 +112,8 @@ is_host_image(const char *root)
     g_ptr_array_unref(inst);
     if (server_root)
         return FALSE;
-    return has_dir(root, "etc") || has_dir(root, "opt") || has_dir(root, "var") ||
-           has_dir(root, "usr");
+    return msm_has_dir(root, "etc") || msm_has_dir(root, "opt") || msm_has_dir(root, "var") ||
+           msm_has_dir(root, "usr");
 }
 
 /* TRUE if detection of dir allows version. */
@@ -166,7 +140,7 @@ pick_below_host(const char *root, const char *const *paths, const char *version,
         char *inst_dir = g_strconcat("msg-", instance, NULL);
         for (const char *const *p = paths; *p; p++) {
             char *cand = g_build_filename(root, *p, NULL);
-            if (has_dir(cand, inst_dir)) {
+            if (msm_has_dir(cand, inst_dir)) {
                 g_free(inst_dir);
                 return cand;
             }
@@ -176,13 +150,13 @@ pick_below_host(const char *root, const char *const *paths, const char *version,
     }
     for (const char *const *p = paths; *p; p++) {
         char *cand = g_build_filename(root, *p, NULL);
-        if (is_dir(cand) && detected_as(cand, version))
+        if (msm_dir_exists(cand) && detected_as(cand, version))
             return cand;
         g_free(cand);
     }
     for (const char *const *p = paths; *p; p++) {
         char *cand = g_build_filename(root, *p, NULL);
-        if (is_dir(cand))
+        if (msm_dir_exists(cand))
             return cand;
         g_free(cand);
     }

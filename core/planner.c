@@ -224,6 +224,10 @@ msm_plan_kind(const MsmPlan *plan, MsmKind kind, MsmPlanKind *pk)
         const MsmHopRef *h = plan->steps->pdata[i];
         if (msm_hop_migrator(h->hop, kind))
             pk->n_migrators++;
+        if (h->hop->pending_kinds & (1u << kind)) {
+            if (pk->n_pending++ == 0)
+                pk->first_pending = h;
+        }
     }
     if (plan->registry) {
         pk->reader = msm_registry_find_codec(plan->registry, kind, plan->from);
@@ -282,6 +286,14 @@ msm_plan_to_text(const MsmPlan *plan)
         MsmPlanKind pk;
         msm_plan_kind(plan, (MsmKind)k, &pk);
         g_string_append_printf(s, "  %-9s ", msm_kind_name((MsmKind)k));
+        if (pk.n_pending) {
+            g_string_append_printf(s, "NOT YET SUPPORTED: plugin %s does not migrate it on %s -> "
+                                      "%s yet (the vendor's procedure does); leave it out with "
+                                      "--only and migrate it another way\n",
+                                   pk.first_pending->plugin->name, pk.first_pending->hop->from,
+                                   pk.first_pending->hop->to);
+            continue;
+        }
         if (pk.n_migrators == 0) {
             g_string_append(s, "nothing to do on any hop\n");
             continue;
@@ -316,8 +328,9 @@ msm_plan_to_text(const MsmPlan *plan)
         g_string_append(s, "  kinds:");
         for (int k = 0; k < MSM_KIND_COUNT; k++)
             g_string_append_printf(s, " %s=%s", msm_kind_name((MsmKind)k),
-                                   msm_hop_migrator(hop, (MsmKind)k) ? "migrated"
-                                                                     : "nothing-to-do");
+                                   msm_hop_migrator(hop, (MsmKind)k)    ? "migrated"
+                                   : (hop->pending_kinds & (1u << k)) ? "NOT-YET-SUPPORTED"
+                                                                        : "nothing-to-do");
         g_string_append(s, "\n  preconditions:");
         if (hop->preconditions == NULL || hop->preconditions[0].id == NULL)
             g_string_append(s, " none declared");
@@ -335,8 +348,8 @@ msm_plan_to_text(const MsmPlan *plan)
                                        p->id, p->override);
         }
     }
-    GPtrArray *refused = msm_registry_refused_hops(plan->registry);
-    for (guint i = 0; plan->registry && i < refused->len; i++) {
+    GPtrArray *refused = plan->registry ? msm_registry_refused_hops(plan->registry) : NULL;
+    for (guint i = 0; refused && i < refused->len; i++) {
         const MsmRefusedHop *r = refused->pdata[i];
         if (msm_version_compare(r->from, plan->from) >= 0 &&
             msm_version_compare(r->to, plan->to) <= 0)
@@ -383,6 +396,7 @@ msm_plan_to_json(const MsmPlan *plan)
         msm_json_key(j, msm_kind_name((MsmKind)k));
         msm_json_begin_object(j);
         msm_json_kv_int(j, "hops_with_migrator", pk.n_migrators);
+        msm_json_kv_int(j, "hops_pending", pk.n_pending);
         codec_json(j, "reader", pk.reader);
         codec_json(j, "writer", pk.writer);
         msm_json_end_object(j);
@@ -409,8 +423,10 @@ msm_plan_to_json(const MsmPlan *plan)
         msm_json_key(j, "kinds");
         msm_json_begin_object(j);
         for (int k = 0; k < MSM_KIND_COUNT; k++)
-            msm_json_kv_bool(j, msm_kind_name((MsmKind)k),
-                             msm_hop_migrator(hop, (MsmKind)k) != NULL);
+            msm_json_kv_string(j, msm_kind_name((MsmKind)k),
+                               msm_hop_migrator(hop, (MsmKind)k)    ? "migrated"
+                               : (hop->pending_kinds & (1u << k)) ? "pending"
+                                                                    : "nothing-to-do");
         msm_json_end_object(j);
         msm_json_key(j, "preconditions");
         msm_json_begin_array(j);

@@ -24,6 +24,8 @@ typedef struct {
  * codec that reads the origin and the one that writes the destination. */
 typedef struct {
     guint n_migrators;            /* hops of the plan with a migrator of this kind */
+    guint n_pending;              /* hops on which the kind is pending (MsmHop.pending_kinds) */
+    const MsmHopRef *first_pending; /* the first such hop, or NULL */
     const MsmCodecRef *reader;    /* codec for plan->from, or NULL */
     const MsmCodecRef *writer;    /* codec for plan->to, or NULL */
 } MsmPlanKind;

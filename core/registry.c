@@ -385,6 +385,25 @@ msm_descriptor_validate(const MsmPluginDescriptor *desc, const char *expected_na
         CHECK_IFACE(h->queue, MSM_QUEUE_IFACE_VERSION, MsmQueueMigrator, "queue");
         CHECK_IFACE(h->directory, MSM_DIRECTORY_IFACE_VERSION, MsmDirectoryMigrator,
                     "directory");
+        for (int k = 0; k < MSM_KIND_COUNT; k++) {
+            gboolean has = (k == MSM_KIND_CONFIG && h->config) ||
+                           (k == MSM_KIND_STORE && h->store) ||
+                           (k == MSM_KIND_QUEUE && h->queue) ||
+                           (k == MSM_KIND_DIRECTORY && h->directory);
+            if (has && (h->pending_kinds & (1u << k))) {
+                *reason_r = g_strdup_printf("hop %s -> %s declares the %s both migrated and "
+                                            "pending",
+                                            h->from, h->to, msm_kind_name((MsmKind)k));
+                *fix_r = g_strdup("drop the kind from pending_kinds once its migrator works");
+                return FALSE;
+            }
+        }
+        if (h->pending_kinds & ~((1u << MSM_KIND_COUNT) - 1)) {
+            *reason_r = g_strdup_printf("hop %s -> %s: pending_kinds has unknown bits", h->from,
+                                        h->to);
+            *fix_r = g_strdup("use (1 << MSM_KIND_*) bits only");
+            return FALSE;
+        }
         if (!h->config && !h->store && !h->queue && !h->directory) {
             *reason_r = g_strdup_printf("hop %s -> %s has no migrator of any kind", h->from,
                                         h->to);

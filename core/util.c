@@ -158,6 +158,31 @@ msm_is_real_dir(const char *path)
 }
 
 gboolean
+msm_dir_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+gboolean
+msm_has_dir(const char *dir, const char *rel)
+{
+    char *p = g_build_filename(dir, rel, NULL);
+    gboolean r = msm_dir_exists(p);
+    g_free(p);
+    return r;
+}
+
+gboolean
+msm_has_path(const char *dir, const char *rel)
+{
+    char *p = g_build_filename(dir, rel, NULL);
+    gboolean r = g_file_test(p, G_FILE_TEST_EXISTS);
+    g_free(p);
+    return r;
+}
+
+gboolean
 msm_is_privileged(void)
 {
     return geteuid() == 0 || geteuid() != getuid() || getegid() != getgid();

@@ -26,6 +26,12 @@ gboolean msm_relpath_is_safe(const char *rel);
 char *msm_path_under(const char *root, const char *rel, GError **error);
 /* g_file_test(path, G_FILE_TEST_IS_DIR) without following a final symlink. */
 gboolean msm_is_real_dir(const char *path);
+/* TRUE if path is a directory (links followed: a product path may be a link). */
+gboolean msm_dir_exists(const char *path);
+/* TRUE if dir/rel is a directory (links followed). */
+gboolean msm_has_dir(const char *dir, const char *rel);
+/* TRUE if dir/rel exists. */
+gboolean msm_has_path(const char *dir, const char *rel);
 /* TRUE when running privileged (euid 0 or set-uid/set-gid): environment paths are ignored. */
 gboolean msm_is_privileged(void);
 /* Human durations and rates for progress: "1m06s", "12.3/s". */

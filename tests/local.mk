@@ -10,6 +10,7 @@ AM_TESTS_ENVIRONMENT = \
 	MSMIGRATE='$(abs_top_builddir)/core/msmigrate'; export MSMIGRATE; \
 	FX_CHAIN_DIR='$(abs_top_builddir)/tests/plugins/chain'; export FX_CHAIN_DIR; \
 	FX_BROKEN_DIR='$(abs_top_builddir)/tests/plugins/broken'; export FX_BROKEN_DIR; \
+	FX_EXTRA_DIR='$(abs_top_builddir)/tests/plugins/extra'; export FX_EXTRA_DIR; \
 	MSMIGRATE_PLUGIN_PATH=; export MSMIGRATE_PLUGIN_PATH;
 
 # ---- fixture plugins: test only, never installed (-rpath /nowhere) ----
@@ -25,7 +26,8 @@ check_LTLIBRARIES += \
 	tests/plugins/broken/fx-nosym.la tests/plugins/broken/fx-badabi.la \
 	tests/plugins/broken/fx-nolicense.la tests/plugins/broken/fx-initfail.la \
 	tests/plugins/broken/fx-dupa.la tests/plugins/broken/fx-dupb.la \
-	tests/plugins/broken/fx-direct.la
+	tests/plugins/broken/fx-direct.la \
+	tests/plugins/extra/fx-pending.la
 
 tests_plugins_chain_fx_sims40_la_SOURCES = tests/plugins/fx-hops.c
 tests_plugins_chain_fx_sims40_la_CPPFLAGS = $(AM_CPPFLAGS) -DFX_SET=1 -DFX_IDENT=fx_sims40 -DFX_NAME='"fx-sims40"'
@@ -103,6 +105,11 @@ tests_plugins_broken_fx_direct_la_CPPFLAGS = $(AM_CPPFLAGS) -DFX_BROKEN=direct
 tests_plugins_broken_fx_direct_la_CFLAGS = $(FX_CFLAGS)
 tests_plugins_broken_fx_direct_la_LDFLAGS = $(FX_LDFLAGS)
 tests_plugins_broken_fx_direct_la_LIBADD = $(FX_LIBADD)
+
+tests_plugins_extra_fx_pending_la_SOURCES = tests/plugins/fx-pending.c
+tests_plugins_extra_fx_pending_la_CFLAGS = $(FX_CFLAGS)
+tests_plugins_extra_fx_pending_la_LDFLAGS = $(FX_LDFLAGS)
+tests_plugins_extra_fx_pending_la_LIBADD = $(FX_LIBADD)
 
 # ---- unit tests (CUnit) ----
 UNIT_TESTS = \
@@ -182,7 +189,7 @@ INTEGRATION_TESTS = \
 	tests/integration/m4-plugin-macro.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/plugins/fx-hops.c \
-	tests/plugins/fx-broken.c
+	tests/plugins/fx-broken.c tests/plugins/fx-pending.c
 
 # For .ci/run: the unit test programs, to run them alone under the sanitizers.
 print-unit-tests:

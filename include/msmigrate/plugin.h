@@ -82,6 +82,11 @@ typedef struct {
     const MsmStoreMigrator *store;         /* NULL: nothing to do for the store */
     const MsmQueueMigrator *queue;         /* NULL: nothing to do for queues */
     const MsmDirectoryMigrator *directory; /* NULL: nothing to do for the directory */
+    /* Kinds (bit mask of 1 << MsmKind) the vendor's procedure migrates on this hop but
+     * this plugin does not (yet). The plan shows them as pending, and a run refuses
+     * them unless the user leaves them out with --only. A kind with a migrator cannot
+     * be pending. Without this, a missing migrator means "nothing to do". */
+    guint32 pending_kinds;
     gpointer spare[4];
 } MsmHop;
 

@@ -6,6 +6,7 @@
 
 #include "testutil.h"
 
+#include "engine.h"
 #include "planner.h"
 #include "registry.h"
 
@@ -156,6 +157,42 @@ test_output_has_preconditions(void)
     msm_registry_free(reg);
 }
 
+static void
+test_pending_kind(void)
+{
+    MsmRegistry *reg = load_dir(g_getenv("FX_EXTRA_DIR"));
+    MsmPlan *p = msm_plan_build(reg, "ms-8.0", "ms-8.0.1", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    char *t = msm_plan_to_text(p);
+    char *j = msm_plan_to_json(p);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "store     NOT YET SUPPORTED: plugin fx-pending"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "store=NOT-YET-SUPPORTED"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(j, "\"store\": \"pending\""));
+    g_free(t);
+    g_free(j);
+    /* preflight refuses the store, and passes when only the configuration is selected */
+    MsmRunOptions o = {0};
+    o.source_root = msm_test_tmpdir();
+    o.target_root = msm_test_tmpdir();
+    MsmRunReport rep = {0};
+    GError *err = NULL;
+    CU_ASSERT_FALSE(msm_engine_preflight(reg, p, &o, &rep, &err));
+    gboolean named = FALSE;
+    for (guint i = 0; i < rep.preflight->len; i++) {
+        const MsmPreflightItem *it = rep.preflight->pdata[i];
+        if (strcmp(it->id, "kind-store") == 0 && strcmp(it->result, "fail") == 0)
+            named = strstr(it->detail, "--only") != NULL;
+    }
+    CU_ASSERT_TRUE(named);
+    g_clear_error(&err);
+    msm_run_report_clear(&rep);
+    o.kinds = 1u << MSM_KIND_CONFIG;
+    CU_ASSERT_TRUE(msm_engine_preflight(reg, p, &o, &rep, &err));
+    msm_run_report_clear(&rep);
+    msm_plan_free(p);
+    msm_registry_free(reg);
+}
+
 MSM_TEST_MAIN("planner", MSM_TEST(test_paths), MSM_TEST(test_reversibility),
               MSM_TEST(test_missing_hop_named), MSM_TEST(test_refusals),
-              MSM_TEST(test_output_has_preconditions))
+              MSM_TEST(test_output_has_preconditions), MSM_TEST(test_pending_kind))
