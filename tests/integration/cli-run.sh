@@ -34,6 +34,16 @@ echo "tampered" >>"$TMP/tgt/config/imta.cnf"
 expect_exit 2 "verify finds the tampered file" msm verify $CHAIN --target "$TMP/tgt" "$run"
 contains "$TMP/out" "imta.cnf" "names the file"
 
+# baseline adopts an install msmigrate did not make, if its layout allows the version
+make_target_8x "$TMP/unmanaged"
+expect_exit 1 "baseline refuses a version the layout rules out" \
+    msm baseline --target "$TMP/unmanaged" --version 6.0
+expect_exit 0 "baseline 7u5" msm baseline --target "$TMP/unmanaged" --version 7u5 --note "adopted"
+expect_exit 0 "status after baseline" msm status --target "$TMP/unmanaged" --json
+check "baseline recorded ms-7.0.5" jq -e '.version == "ms-7.0.5" and .history[0].action == "baseline"' "$TMP/out"
+expect_exit 0 "detect trusts the history" msm detect "$TMP/unmanaged"
+contains "$TMP/out" "ms-7.0.5" "exact version from history"
+
 # a second run while one holds the lock is refused, naming the holder
 msm sample $CHAIN --version 5.2 --users 3 --seed 4 "$TMP/src2" >/dev/null
 for i in $(seq 1 200); do echo "x $i" >"$TMP/src2/msg-sample/config/slow$i.conf"; done
