@@ -118,7 +118,9 @@ UNIT_TESTS = \
 	tests/unit/test-journal tests/unit/test-lock tests/unit/test-history \
 	tests/unit/test-versions tests/unit/test-detect tests/unit/test-check \
 	tests/unit/test-config-codec \
-	tests/unit/test-ir tests/unit/test-mutf7 tests/unit/test-ldif tests/unit/test-sample
+	tests/unit/test-ir tests/unit/test-mutf7 tests/unit/test-ldif tests/unit/test-sample \
+	tests/unit/test-confdoc tests/unit/test-conf-keyvalue tests/unit/test-conf-mta \
+	tests/unit/test-conf-other
 
 if HAVE_CUNIT
 check_PROGRAMS += $(UNIT_TESTS)
@@ -179,6 +181,19 @@ tests_unit_test_ldif_LDADD = $(UNIT_LDADD)
 tests_unit_test_sample_SOURCES = tests/unit/test-sample.c
 tests_unit_test_sample_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sample_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_confdoc_SOURCES = tests/unit/test-confdoc.c
+tests_unit_test_confdoc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_confdoc_LDADD = $(UNIT_LDADD)
+tests_unit_test_conf_keyvalue_SOURCES = tests/unit/test-conf-keyvalue.c
+tests_unit_test_conf_keyvalue_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conf_keyvalue_LDADD = $(UNIT_LDADD)
+tests_unit_test_conf_mta_SOURCES = tests/unit/test-conf-mta.c
+tests_unit_test_conf_mta_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conf_mta_LDADD = $(UNIT_LDADD)
+tests_unit_test_conf_other_SOURCES = tests/unit/test-conf-other.c
+tests_unit_test_conf_other_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conf_other_LDADD = $(UNIT_LDADD)
 
 # ---- integration: the CLI end to end, the m4 macro ----
 INTEGRATION_TESTS = \

@@ -24,5 +24,6 @@
 #include <msmigrate/layout.h>
 #include <msmigrate/check.h>
 #include <msmigrate/version.h>
+#include <msmigrate/confdoc.h>
 
 #endif
