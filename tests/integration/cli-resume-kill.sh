@@ -45,4 +45,24 @@ for i in $(seq 1 $N); do
     [ "$c" -eq 4 ] || bad=$((bad + 1))
 done
 check "every file went through each hop exactly once" test "$bad" -eq 0
+
+# SIGINT: the run stops cleanly (exit 1, state "interrupted", lock released) and
+# says how to resume; the resume finishes without --break-lock.
+make_target_8x "$TMP/tgt3"
+FX_SLOW_MS=5 "$MSMIGRATE" run $CHAIN --source "$TMP/src" --target "$TMP/tgt3" --to 8.1 \
+    --confirm direct-ldap --confirm clean-shutdown --threads 2 -q >"$TMP/int.out" 2>"$TMP/int.err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+check "interrupted run exits 1" test "$rc" -eq 1
+contains "$TMP/int.err" "--resume" "says how to resume"
+msm status --target "$TMP/tgt3" --json >"$TMP/st3.json" 2>/dev/null
+check "journal state is interrupted, lock released" \
+    jq -e '.runs[0].state == "interrupted" and .lock == null' "$TMP/st3.json"
+run3=$(jq -r '.runs[0].run_id' "$TMP/st3.json")
+expect_exit 0 "resume after SIGINT" msm run $CHAIN --resume "$run3" --target "$TMP/tgt3" --json
+check "nothing failed or left unfinished" \
+    jq -e '.kinds.config.failed == 0 and .kinds.config.verify_missing == 0' "$TMP/out"
 finish

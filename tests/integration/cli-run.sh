@@ -12,6 +12,14 @@ expect_exit 3 "run refused until direct-ldap is confirmed" \
 contains "$TMP/out" "manual-unconfirmed" "report names the unconfirmed precondition"
 check "refused run left no work directory" sh -c "[ -z \"\$(ls -A '$TMP/tgt/.msmigrate/runs' 2>/dev/null)\" ]"
 
+expect_exit 1 "--only with an unknown kind" msm run $CHAIN --source "$TMP/src" --target "$TMP/tgt" \
+    --to 8.1 --only config,mailboxes
+contains "$TMP/err" "mailboxes" "names the bad kind"
+expect_exit 0 "--only store migrates nothing here (no hop touches the store)" \
+    msm run $CHAIN --source "$TMP/src" --target "$TMP/tgt" --to 8.1 \
+    --confirm direct-ldap --confirm clean-shutdown --only store --dry-run --json
+check "config not selected" jq -e '.kinds.config.ran == false and (.kinds.config.note | test("--only"))' "$TMP/out"
+
 expect_exit 0 "dry run" msm run $CHAIN --source "$TMP/src" --target "$TMP/tgt" --to 8.1 \
     --confirm direct-ldap --confirm clean-shutdown --dry-run
 check "dry run wrote no configuration" sh -c "[ ! -e '$TMP/tgt/config/imta.cnf' ]"
