@@ -172,9 +172,24 @@ add_lines(MsmConfDoc *doc, MsmConfNodeType type, GArray *lines, guint first, gui
 /* ---------------------------------------------------------------------- */
 /* sims.cnf: "key value" */
 
-/* Parses SIMS 4.0 .cnf lines (docs/formats/conf-sims-cnf.md). */
+/* What a line classifier found on an entry line. */
+typedef struct {
+    char *section; /* NULL: top level */
+    char *key;
+    char *value;
+} LineEntry;
+
+/* Classifies one line (p..end: leading blanks skipped, neither blank nor a comment).
+ * TRUE with *e filled for an entry; FALSE with *why (transfer full) for a line
+ * kept verbatim. */
+typedef gboolean (*LineClassify)(const char *p, const char *end, LineEntry *e, char **why);
+
+/* The loop shared by the one-line formats: blank lines, comment lines starting
+ * with one of comment_chars, entries; repeated identities numbered "#2", "#3"
+ * (per section, case folded when fold). */
 static gboolean
-sims_parse(MsmConfDoc *doc, const char *text, gsize len, GError **error)
+parse_simple_lines(MsmConfDoc *doc, const char *text, gsize len, GError **error,
+                   const char *comment_chars, gboolean fold, LineClassify classify)
 {
     if (!check_no_nul(doc, text, len, error))
         return FALSE;
@@ -188,31 +203,57 @@ sims_parse(MsmConfDoc *doc, const char *text, gsize len, GError **error)
             add_line(doc, MSM_CONF_BLANK, l, i + 1, "", NULL, NULL);
             continue;
         }
-        if (*p == '#') {
+        if (strchr(comment_chars, *p)) {
             add_line(doc, MSM_CONF_COMMENT, l, i + 1, "", NULL, NULL);
             continue;
         }
-        const char *k = p;
-        while (p < end && !is_blank_char(*p))
-            p++;
-        if (!is_simple_name(k, p)) {
+        LineEntry e = {0};
+        char *why = NULL;
+        if (!classify(p, end, &e, &why)) {
             add_line(doc, MSM_CONF_VERBATIM, l, i + 1, "", NULL, NULL);
-            msm_confdoc_warn(doc, i + 1, "\"%.*s\" is not a sims.cnf parameter name: kept as it is",
-                             (int)(p - k), k);
+            msm_confdoc_warn(doc, i + 1, "%s", why);
+            g_free(why);
             continue;
         }
-        char *key = g_strndup(k, (gsize)(p - k));
-        const char *v = skip_blank(p, end);
-        char *value = g_strndup(v, (gsize)(trim_end(v, end) - v));
-        char *id = numbered_key(seen, key, FALSE);
-        add_line(doc, MSM_CONF_ENTRY, l, i + 1, "", id, value);
+        char *full = e.section ? g_strdup_printf("%s:%s", e.section, e.key) : g_strdup(e.key);
+        char *numbered = numbered_key(seen, full, fold);
+        char *id = g_strconcat(e.key, numbered + strlen(full), NULL);
+        add_line(doc, MSM_CONF_ENTRY, l, i + 1, e.section ? e.section : "", id, e.value);
         g_free(id);
-        g_free(value);
-        g_free(key);
+        g_free(numbered);
+        g_free(full);
+        g_free(e.section);
+        g_free(e.key);
+        g_free(e.value);
     }
     g_hash_table_unref(seen);
     g_array_unref(lines);
     return TRUE;
+}
+
+/* sims.cnf: "key value". */
+static gboolean
+sims_classify(const char *p, const char *end, LineEntry *e, char **why)
+{
+    const char *k = p;
+    while (p < end && !is_blank_char(*p))
+        p++;
+    if (!is_simple_name(k, p)) {
+        *why = g_strdup_printf("\"%.*s\" is not a sims.cnf parameter name: kept as it is",
+                               (int)(p - k), k);
+        return FALSE;
+    }
+    e->key = g_strndup(k, (gsize)(p - k));
+    const char *v = skip_blank(p, end);
+    e->value = g_strndup(v, (gsize)(trim_end(v, end) - v));
+    return TRUE;
+}
+
+/* Parses SIMS .cnf lines (docs/formats/conf-sims-cnf.md). */
+static gboolean
+sims_parse(MsmConfDoc *doc, const char *text, gsize len, GError **error)
+{
+    return parse_simple_lines(doc, text, len, error, "#", FALSE, sims_classify);
 }
 
 /* "key value\n" ("key\n" for an empty value). */
@@ -242,54 +283,31 @@ const MsmConfFormat msm_conf_format_sims_cnf = {
 /* ---------------------------------------------------------------------- */
 /* mmp.cfg: "scope:Key value" */
 
+/* mmp.cfg: "scope:Option value". */
+static gboolean
+mmp_classify(const char *p, const char *end, LineEntry *e, char **why)
+{
+    const char *tok = p;
+    while (p < end && !is_blank_char(*p))
+        p++;
+    const char *colon = memchr(tok, ':', (gsize)(p - tok));
+    if (colon == NULL || !is_simple_name(tok, colon) || !is_simple_name(colon + 1, p)) {
+        *why = g_strdup_printf("\"%.*s\" is not \"scope:Option\": kept as it is",
+                               (int)(p - tok), tok);
+        return FALSE;
+    }
+    e->section = g_strndup(tok, (gsize)(colon - tok));
+    e->key = g_strndup(colon + 1, (gsize)(p - colon - 1));
+    const char *v = skip_blank(p, end);
+    e->value = g_strndup(v, (gsize)(trim_end(v, end) - v));
+    return TRUE;
+}
+
 /* Parses MMP *.cfg lines (docs/formats/conf-mmp-cfg.md). */
 static gboolean
 mmp_parse(MsmConfDoc *doc, const char *text, gsize len, GError **error)
 {
-    if (!check_no_nul(doc, text, len, error))
-        return FALSE;
-    GArray *lines = msm_conf_split_lines(text, len);
-    GHashTable *seen = seen_new();
-    for (guint i = 0; i < lines->len; i++) {
-        const MsmConfLine *l = &g_array_index(lines, MsmConfLine, i);
-        const char *end = l->start + l->text_len;
-        const char *p = skip_blank(l->start, end);
-        if (p == end) {
-            add_line(doc, MSM_CONF_BLANK, l, i + 1, "", NULL, NULL);
-            continue;
-        }
-        if (*p == '#' || *p == '!') {
-            add_line(doc, MSM_CONF_COMMENT, l, i + 1, "", NULL, NULL);
-            continue;
-        }
-        const char *tok = p;
-        while (p < end && !is_blank_char(*p))
-            p++;
-        const char *colon = memchr(tok, ':', (gsize)(p - tok));
-        if (colon == NULL || !is_simple_name(tok, colon) || !is_simple_name(colon + 1, p)) {
-            add_line(doc, MSM_CONF_VERBATIM, l, i + 1, "", NULL, NULL);
-            msm_confdoc_warn(doc, i + 1, "\"%.*s\" is not \"scope:Option\": kept as it is",
-                             (int)(p - tok), tok);
-            continue;
-        }
-        char *scope = g_strndup(tok, (gsize)(colon - tok));
-        char *key = g_strndup(colon + 1, (gsize)(p - colon - 1));
-        const char *v = skip_blank(p, end);
-        char *value = g_strndup(v, (gsize)(trim_end(v, end) - v));
-        char *full = g_strdup_printf("%s:%s", scope, key);
-        char *numbered = numbered_key(seen, full, TRUE);
-        char *id = g_strconcat(key, numbered + strlen(full), NULL);
-        add_line(doc, MSM_CONF_ENTRY, l, i + 1, scope, id, value);
-        g_free(id);
-        g_free(numbered);
-        g_free(full);
-        g_free(value);
-        g_free(key);
-        g_free(scope);
-    }
-    g_hash_table_unref(seen);
-    g_array_unref(lines);
-    return TRUE;
+    return parse_simple_lines(doc, text, len, error, "#!", TRUE, mmp_classify);
 }
 
 /* "scope:Key value\n"; "Key value\n" at the top level (no scope). */
@@ -334,48 +352,30 @@ const MsmConfFormat msm_conf_format_mmp_cfg = {
 /* ---------------------------------------------------------------------- */
 /* restricted.cnf: "key=value" */
 
+/* restricted.cnf: "option=value". */
+static gboolean
+restricted_classify(const char *p, const char *end, LineEntry *e, char **why)
+{
+    const char *eq = memchr(p, '=', (gsize)(end - p));
+    const char *kend = eq ? trim_end(p, eq) : end;
+    gboolean ok = eq != NULL && kend > p;
+    for (const char *c = p; ok && c < kend; c++)
+        ok = is_name_char(*c) || *c == ':';
+    if (!ok) {
+        *why = g_strdup("not \"option=value\": kept as it is");
+        return FALSE;
+    }
+    e->key = g_strndup(p, (gsize)(kend - p));
+    const char *v = skip_blank(eq + 1, end);
+    e->value = g_strndup(v, (gsize)(trim_end(v, end) - v));
+    return TRUE;
+}
+
 /* Parses restricted.cnf lines (docs/formats/conf-restricted-cnf.md). */
 static gboolean
 restricted_parse(MsmConfDoc *doc, const char *text, gsize len, GError **error)
 {
-    if (!check_no_nul(doc, text, len, error))
-        return FALSE;
-    GArray *lines = msm_conf_split_lines(text, len);
-    GHashTable *seen = seen_new();
-    for (guint i = 0; i < lines->len; i++) {
-        const MsmConfLine *l = &g_array_index(lines, MsmConfLine, i);
-        const char *end = l->start + l->text_len;
-        const char *p = skip_blank(l->start, end);
-        if (p == end) {
-            add_line(doc, MSM_CONF_BLANK, l, i + 1, "", NULL, NULL);
-            continue;
-        }
-        if (*p == '!' || *p == '#') {
-            add_line(doc, MSM_CONF_COMMENT, l, i + 1, "", NULL, NULL);
-            continue;
-        }
-        const char *eq = memchr(p, '=', (gsize)(end - p));
-        const char *kend = eq ? trim_end(p, eq) : end;
-        gboolean ok = eq != NULL && kend > p;
-        for (const char *c = p; ok && c < kend; c++)
-            ok = is_name_char(*c) || *c == ':';
-        if (!ok) {
-            add_line(doc, MSM_CONF_VERBATIM, l, i + 1, "", NULL, NULL);
-            msm_confdoc_warn(doc, i + 1, "not \"option=value\": kept as it is");
-            continue;
-        }
-        char *key = g_strndup(p, (gsize)(kend - p));
-        const char *v = skip_blank(eq + 1, end);
-        char *value = g_strndup(v, (gsize)(trim_end(v, end) - v));
-        char *id = numbered_key(seen, key, TRUE);
-        add_line(doc, MSM_CONF_ENTRY, l, i + 1, "", id, value);
-        g_free(id);
-        g_free(value);
-        g_free(key);
-    }
-    g_hash_table_unref(seen);
-    g_array_unref(lines);
-    return TRUE;
+    return parse_simple_lines(doc, text, len, error, "!#", TRUE, restricted_classify);
 }
 
 /* "key=value\n". */
