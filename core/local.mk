@@ -25,7 +25,8 @@ core_libmsmigrate_la_SOURCES = \
 	core/digest.c core/digest.h \
 	core/engine.c core/engine.h \
 	core/sample.c core/sample.h core/sample-model.h \
-	core/confdoc.c core/conf-keyvalue.c core/conf-mta.c core/conf-other.c
+	core/confdoc.c core/conf-keyvalue.c core/conf-mta.c core/conf-other.c \
+	core/merge.c
 core_libmsmigrate_la_CFLAGS = $(AM_CFLAGS)
 core_libmsmigrate_la_LIBADD = $(GLIB_LIBS) $(LTDL_LIBS) $(BDB_LIBS)
 core_libmsmigrate_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 -no-undefined \

@@ -120,7 +120,7 @@ UNIT_TESTS = \
 	tests/unit/test-config-codec \
 	tests/unit/test-ir tests/unit/test-mutf7 tests/unit/test-ldif tests/unit/test-sample \
 	tests/unit/test-confdoc tests/unit/test-conf-keyvalue tests/unit/test-conf-mta \
-	tests/unit/test-conf-other
+	tests/unit/test-conf-other tests/unit/test-merge
 
 if HAVE_CUNIT
 check_PROGRAMS += $(UNIT_TESTS)
@@ -194,6 +194,9 @@ tests_unit_test_conf_mta_LDADD = $(UNIT_LDADD)
 tests_unit_test_conf_other_SOURCES = tests/unit/test-conf-other.c
 tests_unit_test_conf_other_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conf_other_LDADD = $(UNIT_LDADD)
+tests_unit_test_merge_SOURCES = tests/unit/test-merge.c
+tests_unit_test_merge_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_merge_LDADD = $(UNIT_LDADD)
 
 # ---- integration: the CLI end to end, the m4 macro ----
 INTEGRATION_TESTS = \

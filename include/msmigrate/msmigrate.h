@@ -25,5 +25,6 @@
 #include <msmigrate/check.h>
 #include <msmigrate/version.h>
 #include <msmigrate/confdoc.h>
+#include <msmigrate/merge.h>
 
 #endif
