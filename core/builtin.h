@@ -15,4 +15,10 @@
  * (transfer none: static) */
 const MsmCodec *msm_core_config_files_codec(void);
 
+/* Where the config-files writer puts a configuration item's relpath
+ * (docs/formats/config-files.md "Where it writes", step 3): the layout's MTA
+ * configuration directory for an MTA file name, else its configuration
+ * directory. (transfer none: owned by layout) */
+const char *msm_core_config_file_dir(const MsmLayout *layout, const char *relpath);
+
 #endif

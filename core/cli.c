@@ -35,6 +35,7 @@ static const Verb verbs[] = {
     {"status", cli_status, "history, lock and runs of a deployment"},
     {"rollback", cli_rollback, "undo a run"},
     {"baseline", cli_baseline, "adopt an unmanaged install at a known version"},
+    {"config", cli_config, "merge, install and uninstall configuration (UpgradeMsg5toMsg6, install-newconfig, uninstall-newconfig)"},
     {"sample", cli_sample, "write a deterministic synthetic deployment"},
     {NULL, NULL, NULL},
 };

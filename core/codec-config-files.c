@@ -67,6 +67,15 @@ is_mta_name(const char *base)
     return g_str_has_suffix(base, "_option") || g_str_has_suffix(base, "_headers.opt");
 }
 
+/* The directory of layout that holds relpath: M for an MTA file name, else C. */
+const char *
+msm_core_config_file_dir(const MsmLayout *layout, const char *relpath)
+{
+    const char *s = strrchr(relpath, '/');
+    return is_mta_name(s ? s + 1 : relpath) ? msm_layout_mta_config_dir(layout)
+                                            : msm_layout_config_dir(layout);
+}
+
 /* TRUE for msmigrate's own leftovers: ".NAME.tmp-PID" from msm_write_file_atomic. */
 static gboolean
 is_own_temp(const char *name)

@@ -120,7 +120,7 @@ UNIT_TESTS = \
 	tests/unit/test-config-codec \
 	tests/unit/test-ir tests/unit/test-mutf7 tests/unit/test-ldif tests/unit/test-sample \
 	tests/unit/test-confdoc tests/unit/test-conf-keyvalue tests/unit/test-conf-mta \
-	tests/unit/test-conf-other tests/unit/test-merge
+	tests/unit/test-conf-other tests/unit/test-merge tests/unit/test-merge-table
 
 if HAVE_CUNIT
 check_PROGRAMS += $(UNIT_TESTS)
@@ -197,6 +197,9 @@ tests_unit_test_conf_other_LDADD = $(UNIT_LDADD)
 tests_unit_test_merge_SOURCES = tests/unit/test-merge.c
 tests_unit_test_merge_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_merge_LDADD = $(UNIT_LDADD)
+tests_unit_test_merge_table_SOURCES = tests/unit/test-merge-table.c
+tests_unit_test_merge_table_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_merge_table_LDADD = $(UNIT_LDADD)
 
 # ---- integration: the CLI end to end, the m4 macro ----
 INTEGRATION_TESTS = \
@@ -204,6 +207,7 @@ INTEGRATION_TESTS = \
 	tests/integration/cli-plan.sh \
 	tests/integration/cli-run.sh \
 	tests/integration/cli-resume-kill.sh \
+	tests/integration/cli-config.sh \
 	tests/integration/m4-plugin-macro.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/plugins/fx-hops.c \
