@@ -714,10 +714,60 @@ append_field(GString *s, const char *name, const char *value)
     append_quoted(s, value);
 }
 
-/* Appends one change's line. */
+static const char *const secret_words[] = {"password", "passwd", "bindcred", "bindpass",
+                                           "bindpw",   "adminpass", "keypass", "secret",
+                                           "credential", NULL};
+
+gboolean
+msm_merge_key_is_secret(const char *key)
+{
+    if (key == NULL)
+        return FALSE;
+    char *low = g_ascii_strdown(key, -1);
+    gboolean hit = FALSE;
+    for (const char *const *w = secret_words; *w && !hit; w++)
+        hit = strstr(low, *w) != NULL;
+    g_free(low);
+    return hit;
+}
+
+/* Appends a secret's field without its value: only whether it is set, and how it
+ * compares with the old value, so a reviewer can still follow the merge. */
+static void
+append_secret(GString *s, const char *name, const char *value, const char *old)
+{
+    if (value == NULL)
+        return;
+    g_string_append_printf(s, " %s=", name);
+    if (old == NULL || value == old)
+        g_string_append(s, "\"(secret, not shown)\"");
+    else
+        g_string_append(s, strcmp(value, old) == 0 ? "\"(secret, same as old)\""
+                                                   : "\"(secret, differs from old)\"");
+}
+
+/* Appends one change's line. Values of secret-bearing keys (passwords, bind
+ * credentials) never appear in a CHANGES file: it is a report. */
 static void
 append_change(GString *s, const MsmMergeChange *c)
 {
+    if (msm_merge_key_is_secret(c->key)) {
+        g_string_append(s, msm_merge_action_name(c->action));
+        if (c->section && *c->section)
+            append_field(s, "section", c->section);
+        append_field(s, c->node_type == MSM_CONF_VERBATIM ? "line" : "key",
+                     c->node_type == MSM_CONF_VERBATIM ? "(a line holding a secret, not shown)"
+                                                       : c->key);
+        append_secret(s, "old", c->old_value, NULL);
+        append_secret(s, "new", c->new_value, c->old_value);
+        append_secret(s, "old-default", c->old_default, c->old_value);
+        if (c->merged_value)
+            append_secret(s, "merged", c->merged_value, c->old_value);
+        else
+            g_string_append(s, " merged=no");
+        g_string_append(s, " reason=\"value of a secret not shown; see the MERGED file\"\n");
+        return;
+    }
     g_string_append(s, msm_merge_action_name(c->action));
     if (c->section && *c->section)
         append_field(s, "section", c->section);

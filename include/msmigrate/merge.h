@@ -127,6 +127,11 @@ char *msm_merge_rewrite_paths(const char *value, gpointer data);
 /* Frees a change; NULL is allowed. */
 void msm_merge_change_free(MsmMergeChange *change);
 
+/* TRUE when key names a secret (password, bind credential, key passphrase ...):
+ * msm_merge_changes_text() then shows only whether its values are set and equal,
+ * never the values. Case-insensitive substring match, docs/formats/merge-changes.md. */
+gboolean msm_merge_key_is_secret(const char *key);
+
 G_END_DECLS
 
 #endif

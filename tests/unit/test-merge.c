@@ -741,7 +741,35 @@ test_property_no_loss(void)
     g_rand_free(rnd);
 }
 
-MSM_TEST_MAIN("merge", MSM_TEST(test_option_dat_rules), MSM_TEST(test_option_dat_unknown_default),
+/* Passwords never reach a CHANGES file, only whether they are set and equal. */
+static void
+test_changes_hide_secrets(void)
+{
+    const MsmConfFormat *f = msm_conf_format_find("configutil");
+    const char *old_t = "local.ugldapbindcred = \"Old-Pa55\"\nservice.imap.port = 143\n";
+    const char *new_t = "local.ugldapbindcred = \"New-Pa55\"\nservice.imap.port = 143\n";
+    MsmConfDoc *o = msm_confdoc_parse(f, "msg.conf", old_t, strlen(old_t), NULL);
+    MsmConfDoc *n = msm_confdoc_parse(f, "msg.conf", new_t, strlen(new_t), NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+    GPtrArray *changes = NULL;
+    MsmConfDoc *m = msm_merge(o, NULL, n, NULL, &changes, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    char *text = msm_merge_changes_text("msg.conf", "ims-5.2", "ms-6.0", changes);
+    CU_ASSERT_PTR_NULL(strstr(text, "Pa55"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "local.ugldapbindcred"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "(secret, differs from old)"));
+    CU_ASSERT_TRUE(msm_merge_key_is_secret("local.service.proxy.adminpass.host"));
+    CU_ASSERT_TRUE(msm_merge_key_is_secret("LDAP_PASSWORD"));
+    CU_ASSERT_FALSE(msm_merge_key_is_secret("service.imap.port"));
+    g_free(text);
+    g_ptr_array_unref(changes);
+    msm_confdoc_free(m);
+    msm_confdoc_free(o);
+    msm_confdoc_free(n);
+}
+
+MSM_TEST_MAIN("merge", MSM_TEST(test_changes_hide_secrets), MSM_TEST(test_option_dat_rules), MSM_TEST(test_option_dat_unknown_default),
               MSM_TEST(test_drop_old_only_and_null_rules),
               MSM_TEST(test_configutil_and_changes_text),
               MSM_TEST(test_imta_cnf_keep_old_structure), MSM_TEST(test_imta_cnf_obsolete_channel),
