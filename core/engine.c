@@ -993,7 +993,7 @@ missing_cb(MsmKind kind, const char *key, const MsmJournalRecord *rec, gpointer 
 /* Re-reads the target's data of one kind and compares digests with the journal. */
 static gboolean
 verify_kind(MsmRegistry *reg, MsmCtx *ctx, const char *to, MsmKind kind, MsmJournal *journal,
-            MsmRunReport *rep, GError **error)
+            MsmRunReport *rep, guint64 *read_bytes_r, GError **error)
 {
     MsmKindReport *k = &rep->kinds[kind];
     k->verified = k->verify_missing = k->verify_differs = 0;
@@ -1022,7 +1022,9 @@ verify_kind(MsmRegistry *reg, MsmCtx *ctx, const char *to, MsmKind kind, MsmJour
             if (rec.status == MSM_ITEM_DONE) {
                 MsmDigestTee *tee = msm_digest_attach(item);
                 gboolean drained = msm_digest_drain(tee, item, &err);
-                char *digest = msm_digest_finish(tee, NULL);
+                guint64 bytes = 0;
+                char *digest = msm_digest_finish(tee, &bytes);
+                *read_bytes_r += bytes;
                 g_hash_table_add(seen, g_strdup(item->key));
                 if (!drained) {
                     k->verify_differs++;
@@ -1386,7 +1388,9 @@ msm_engine_run(MsmRegistry *reg, const MsmRunOptions *opt_in, MsmRunReport *rep,
     if (!opt.dry_run) {
         for (int i = 0; i < MSM_KIND_COUNT; i++) {
             MsmKind k = kind_order[i];
-            if (rep->kinds[k].ran && !verify_kind(reg, ctx, opt.to, k, journal, rep, error))
+            guint64 read_bytes = 0;
+            if (rep->kinds[k].ran &&
+                !verify_kind(reg, ctx, opt.to, k, journal, rep, &read_bytes, error))
                 goto out;
         }
     }
@@ -1527,7 +1531,7 @@ msm_engine_verify(MsmRegistry *reg, const char *target_root, const char *run_id,
         rep->kinds[k].done = counts[MSM_ITEM_DONE];
         rep->kinds[k].skipped = counts[MSM_ITEM_SKIPPED];
         rep->kinds[k].failed = counts[MSM_ITEM_FAILED] + counts[MSM_ITEM_STARTED];
-        if (!verify_kind(reg, ctx, rep->to, k, j, rep, error))
+        if (!verify_kind(reg, ctx, rep->to, k, j, rep, &rep->kinds[k].bytes, error))
             goto out;
         differs |= rep->kinds[k].verify_missing + rep->kinds[k].verify_differs +
                        rep->kinds[k].failed >
