@@ -20,8 +20,10 @@ expect_exit 0 "--only store migrates nothing here (no hop touches the store)" \
     --confirm direct-ldap --confirm clean-shutdown --only store --dry-run --json
 check "config not selected" jq -e '.kinds.config.ran == false and (.kinds.config.note | test("--only"))' "$TMP/out"
 
-expect_exit 0 "dry run" msm run $CHAIN --source "$TMP/src" --target "$TMP/tgt" --to 8.1 \
+expect_exit 0 "dry run, with broken plugins around that the run does not need" \
+    msm run $CHAIN -P "$FX_BROKEN_DIR" --source "$TMP/src" --target "$TMP/tgt" --to 8.1 \
     --confirm direct-ldap --confirm clean-shutdown --dry-run
+check "each broken plugin warned about once" sh -c "[ \$(grep -c 'not loaded' '$TMP/err') -eq 5 ]"
 check "dry run wrote no configuration" sh -c "[ ! -e '$TMP/tgt/config/imta.cnf' ]"
 
 expect_exit 0 "run 5.2 -> 8.1" msm run $CHAIN --source "$TMP/src" --target "$TMP/tgt" --to 8.1 \

@@ -106,6 +106,52 @@ test_missing_hop_named(void)
     msm_registry_free(reg);
 }
 
+/* A needed plugin that is installed but broken: the refusal says why it did not load. */
+static void
+test_needed_plugin_broken(void)
+{
+    const char *chain = g_getenv("FX_CHAIN_DIR");
+    const char *dir = msm_test_tmpdir();
+    const char *keep[] = {"fx-ims52", "fx-ms60"};
+    for (guint i = 0; i < G_N_ELEMENTS(keep); i++) {
+        char *src = g_strdup_printf("%s/.libs/%s.so", chain, keep[i]);
+        char *dst = g_strdup_printf("%s/%s.so", dir, keep[i]);
+        char *data;
+        gsize len;
+        CU_ASSERT_TRUE_FATAL(g_file_get_contents(src, &data, &len, NULL));
+        CU_ASSERT_TRUE_FATAL(g_file_set_contents(dst, data, (gssize)len, NULL));
+        chmod(dst, 0644);
+        g_free(data);
+        g_free(src);
+        g_free(dst);
+    }
+    /* "ms7x-8x.so" that is not an ms7x-8x plugin (a renamed file: wrong symbol) */
+    char *src = g_strdup_printf("%s/.libs/fx-badabi.so", g_getenv("FX_BROKEN_DIR"));
+    char *dst = g_strdup_printf("%s/ms7x-8x.so", dir);
+    char *data;
+    gsize len;
+    CU_ASSERT_TRUE_FATAL(g_file_get_contents(src, &data, &len, NULL));
+    CU_ASSERT_TRUE_FATAL(g_file_set_contents(dst, data, (gssize)len, NULL));
+    chmod(dst, 0644);
+    g_free(data);
+    MsmRegistry *reg = load_dir(dir);
+    GError *err = NULL;
+    CU_ASSERT_PTR_NULL(msm_plan_build(reg, "ims-5.2", "ms-8.1", &err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "ms-6.3 -> ms-7.0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "installed"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err->message, dst));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "no symbol msm_plugin_ms7x_8x_descriptor"));
+    g_error_free(err);
+    /* a plan that does not need it still works */
+    MsmPlan *p = msm_plan_build(reg, "ims-5.2", "ms-6.3", NULL);
+    CU_ASSERT_PTR_NOT_NULL(p);
+    msm_plan_free(p);
+    g_free(src);
+    g_free(dst);
+    msm_registry_free(reg);
+}
+
 static void
 test_refusals(void)
 {
@@ -194,5 +240,6 @@ test_pending_kind(void)
 }
 
 MSM_TEST_MAIN("planner", MSM_TEST(test_paths), MSM_TEST(test_reversibility),
-              MSM_TEST(test_missing_hop_named), MSM_TEST(test_refusals),
+              MSM_TEST(test_missing_hop_named),
+              MSM_TEST(test_needed_plugin_broken), MSM_TEST(test_refusals),
               MSM_TEST(test_output_has_preconditions), MSM_TEST(test_pending_kind))
