@@ -21,4 +21,9 @@ const MsmCodec *msm_core_config_files_codec(void);
  * directory. (transfer none: owned by layout) */
 const char *msm_core_config_file_dir(const MsmLayout *layout, const char *relpath);
 
+/* The PMDF-lineage MTA queue codec (SIMS 4.0, iMS 5.2, MS 6.0 - 8.1): kind
+ * MSM_KIND_QUEUE, name "pmdf-queue" (docs/formats/queue-pmdf.md). Attempt
+ * prefix helpers are in pmdf.h. (transfer none: static) */
+const MsmCodec *msm_core_pmdf_queue_codec(void);
+
 #endif

@@ -14,6 +14,7 @@ core_libmsmigrate_la_SOURCES = \
 	core/detect.c core/detect.h \
 	core/check.c \
 	core/codec-config-files.c core/builtin.h \
+	core/codec-pmdf-queue.c core/pmdf.h \
 	core/journal.c core/journal.h \
 	core/lock.c core/lock.h \
 	core/history.c core/history.h \

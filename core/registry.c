@@ -63,7 +63,7 @@ refused_free(gpointer p)
     g_free(r);
 }
 
-static const MsmCodec *core_codecs[2];
+static const MsmCodec *core_codecs[3];
 
 static const MsmPluginDescriptor core_descriptor = {
     .abi_version = MSM_ABI_VERSION,
@@ -91,7 +91,8 @@ msm_registry_new(void)
     reg->search = g_ptr_array_new_with_free_func(g_free);
     reg->handles = g_ptr_array_new();
     core_codecs[0] = msm_core_config_files_codec();
-    core_codecs[1] = NULL;
+    core_codecs[1] = msm_core_pmdf_queue_codec();
+    core_codecs[2] = NULL;
     msm_registry_add_plugin(reg, "", &core_descriptor);
     return reg;
 }

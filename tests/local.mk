@@ -117,7 +117,7 @@ UNIT_TESTS = \
 	tests/unit/test-loader tests/unit/test-planner tests/unit/test-engine \
 	tests/unit/test-journal tests/unit/test-lock tests/unit/test-history \
 	tests/unit/test-versions tests/unit/test-detect tests/unit/test-check \
-	tests/unit/test-config-codec \
+	tests/unit/test-config-codec tests/unit/test-queue-pmdf \
 	tests/unit/test-ir tests/unit/test-mutf7 tests/unit/test-ldif tests/unit/test-sample \
 	tests/unit/test-confdoc tests/unit/test-conf-keyvalue tests/unit/test-conf-mta \
 	tests/unit/test-conf-other tests/unit/test-merge tests/unit/test-merge-table
@@ -169,6 +169,9 @@ tests_unit_test_check_LDADD = $(UNIT_LDADD)
 tests_unit_test_config_codec_SOURCES = tests/unit/test-config-codec.c
 tests_unit_test_config_codec_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_config_codec_LDADD = $(UNIT_LDADD)
+tests_unit_test_queue_pmdf_SOURCES = tests/unit/test-queue-pmdf.c
+tests_unit_test_queue_pmdf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_queue_pmdf_LDADD = $(UNIT_LDADD)
 tests_unit_test_ir_SOURCES = tests/unit/test-ir.c
 tests_unit_test_ir_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ir_LDADD = $(UNIT_LDADD)

@@ -784,8 +784,11 @@ test_write(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(t1, "data/queue/ims-ms/\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(t1, "ldap/README "));
 
-    /* configuration always goes through the config-files codec */
+    /* configuration always goes through the config-files codec, the queue
+     * through core's pmdf-queue codec */
     CU_ASSERT_TRUE(r1.written[MSM_KIND_CONFIG]);
+    CU_ASSERT_TRUE(r1.written[MSM_KIND_QUEUE]);
+    CU_ASSERT_PTR_NULL(r1.missing[MSM_KIND_QUEUE]);
     MsmSampleModel *m = model("ms-6.3", 6, 77);
     GPtrArray *cfg = msm_sample_model_config(m);
     CU_ASSERT_EQUAL(r1.items[MSM_KIND_CONFIG], cfg->len);
@@ -880,6 +883,21 @@ test_write_versions(void)
             fprintf(stderr, "%s: %s not in\n%s", cases[i].version, cases[i].must, t);
         CU_ASSERT_TRUE(r.written[MSM_KIND_CONFIG]);
         CU_ASSERT_TRUE(r.items[MSM_KIND_CONFIG] > 0);
+        /* core's pmdf-queue codec writes the queue of SIMS, iMS and MS; the NMS
+         * queues need their plugins */
+        if (g_str_has_prefix(cases[i].version, "nms-")) {
+            CU_ASSERT_FALSE(r.written[MSM_KIND_QUEUE]);
+            CU_ASSERT_PTR_NOT_NULL(r.missing[MSM_KIND_QUEUE]);
+        } else {
+            MsmSampleModel *qm = model(cases[i].version, 5, 3);
+            GPtrArray *queue = msm_sample_model_queue(qm);
+            CU_ASSERT_TRUE(r.written[MSM_KIND_QUEUE]);
+            CU_ASSERT_PTR_NULL(r.missing[MSM_KIND_QUEUE]);
+            CU_ASSERT_EQUAL(r.items[MSM_KIND_QUEUE], queue->len);
+            CU_ASSERT_PTR_NOT_NULL(strstr(t, ".HELD "));
+            g_ptr_array_unref(queue);
+            msm_sample_model_free(qm);
+        }
         MsmDetection *det = msm_detect(d, NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(det);
         if (cases[i].family != NULL) {
