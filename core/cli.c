@@ -36,6 +36,7 @@ static const Verb verbs[] = {
     {"rollback", cli_rollback, "undo a run"},
     {"baseline", cli_baseline, "adopt an unmanaged install at a known version"},
     {"config", cli_config, "merge, install and uninstall configuration (UpgradeMsg5toMsg6, install-newconfig, uninstall-newconfig)"},
+    {"queue", cli_queue, "MTA queue tools: counters (imsimta qm counters)"},
     {"sample", cli_sample, "write a deterministic synthetic deployment"},
     {NULL, NULL, NULL},
 };

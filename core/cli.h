@@ -43,6 +43,7 @@ int cli_status(int argc, char **argv);
 int cli_rollback(int argc, char **argv);
 int cli_baseline(int argc, char **argv);
 int cli_sample(int argc, char **argv);
+int cli_queue(int argc, char **argv);
 int cli_config(int, char **);
 
 #endif

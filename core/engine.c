@@ -513,6 +513,13 @@ msm_engine_preflight(MsmRegistry *reg, const MsmPlan *plan, const MsmRunOptions 
 
 /* ---------------------------------------------------------------- kind runner */
 
+gboolean
+msm_reader_error_is_per_entry(const GError *err)
+{
+    return err && (g_error_matches(err, MSM_ERROR, MSM_ERROR_PARSE) ||
+                   g_error_matches(err, MSM_ERROR, MSM_ERROR_UNSAFE));
+}
+
 typedef struct {
     MsmCtx *ctx;            /* the run's context (shared, read-only here) */
     const MsmPlan *plan;
@@ -881,6 +888,7 @@ run_kind(MsmRegistry *reg, MsmCtx *ctx, const MsmPlan *plan, MsmKind kind,
     if (threads > 1 && (opt->dry_run || (wc->codec->flags & MSM_CODEC_THREADSAFE)))
         pool = g_thread_pool_new(pool_task, &kr, (gint)threads, TRUE, NULL);
     guint limit = threads * 4;
+    guint unreadable_in_a_row = 0;
 
     for (;;) {
         if (interrupted)
@@ -893,11 +901,23 @@ run_kind(MsmRegistry *reg, MsmCtx *ctx, const MsmPlan *plan, MsmKind kind,
         MsmItem *item = NULL;
         GError *rerr = NULL;
         if (!rc->codec->reader_next(reader, &item, &rerr)) {
+            if (msm_reader_error_is_per_entry(rerr) && ++unreadable_in_a_row < 100000) {
+                /* one entry could not be read: record it, leave it untouched, go on */
+                count(&kr, &rep->kinds[kind].failed, 1);
+                add_problem(rep, "%s of %s: %s (left untouched)", msm_kind_name(kind),
+                            plan->from, rerr->message);
+                msm_ctx_log(ctx, MSM_LOG_ERROR, "%s: %s", msm_kind_name(kind), rerr->message);
+                msm_journal_event(journal, NULL, "%s unreadable: %s", msm_kind_name(kind),
+                                  rerr->message);
+                g_error_free(rerr);
+                continue;
+            }
             set_fatal(&kr, g_error_new(MSM_ERROR, MSM_ERROR_IO, "reading the %s of %s: %s",
                                        msm_kind_name(kind), plan->from, rerr->message));
             g_error_free(rerr);
             break;
         }
+        unreadable_in_a_row = 0;
         if (item == NULL)
             break;
         dispatch(&kr, pool, limit, item, 0, FALSE);
@@ -1008,12 +1028,22 @@ verify_kind(MsmRegistry *reg, MsmCtx *ctx, const char *to, MsmKind kind, MsmJour
         return FALSE;
     GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     gboolean ok = TRUE;
+    guint unreadable_in_a_row = 0;
     for (;;) {
         MsmItem *item = NULL;
-        if (!rc->codec->reader_next(reader, &item, error)) {
+        GError *rerr = NULL;
+        if (!rc->codec->reader_next(reader, &item, &rerr)) {
+            if (msm_reader_error_is_per_entry(rerr) && ++unreadable_in_a_row < 100000) {
+                k->verify_differs++;
+                add_problem(rep, "verify: %s: %s", msm_kind_name(kind), rerr->message);
+                g_error_free(rerr);
+                continue;
+            }
+            g_propagate_error(error, rerr);
             ok = FALSE;
             break;
         }
+        unreadable_in_a_row = 0;
         if (item == NULL)
             break;
         MsmJournalRecord rec;

@@ -101,6 +101,10 @@ gboolean msm_engine_verify(MsmRegistry *reg, const char *target_root, const char
 gboolean msm_engine_rollback(MsmRegistry *reg, const char *target_root, const char *run_id,
                              const MsmRunOptions *opt, MsmRunReport *rep, GError **error);
 
+/* TRUE when a reader_next() error concerns one entry only (codec.h): the host
+ * records it and reads on. */
+gboolean msm_reader_error_is_per_entry(const GError *err);
+
 /* Digest of an item as the journal records it; consumes the item's streams.
  * (transfer full) */
 char *msm_item_digest(MsmItem *item, guint64 *bytes_r, GError **error);

@@ -40,5 +40,6 @@ core_msmigrate_SOURCES = \
 	core/cli-plan.c \
 	core/cli-run.c \
 	core/cli-sample.c \
+	core/cli-queue.c \
 	core/cli-config.c
 core_msmigrate_LDADD = core/libmsmigrate.la $(GLIB_LIBS)

@@ -211,6 +211,7 @@ INTEGRATION_TESTS = \
 	tests/integration/cli-run.sh \
 	tests/integration/cli-resume-kill.sh \
 	tests/integration/cli-config.sh \
+	tests/integration/cli-queue.sh \
 	tests/integration/m4-plugin-macro.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/plugins/fx-hops.c \

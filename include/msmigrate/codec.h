@@ -13,6 +13,10 @@
  *	  NULL at the end; order must be stable between runs (resume relies on
  *	  it only for progress, never for correctness). Store items must stream
  *	  their messages: no reader may load a whole store into memory.
+ *	  A failure with MSM_ERROR_PARSE or MSM_ERROR_UNSAFE means one entry
+ *	  could not be read or was refused (a malformed file, a symlink): the
+ *	  message names it, the reader has moved past it, and the host records
+ *	  the failure and calls reader_next again. Any other error ends the kind.
  *	- writer_put(): writes one item; MUST be idempotent per item key
  *	  (replace, never append): a run killed after a put but before the
  *	  journal recorded it puts the same item again on --resume. Consumes

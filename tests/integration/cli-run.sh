@@ -44,6 +44,17 @@ echo "tampered" >>"$TMP/tgt/config/imta.cnf"
 expect_exit 2 "verify finds the tampered file" msm verify $CHAIN --target "$TMP/tgt" "$run"
 contains "$TMP/out" "imta.cnf" "names the file"
 
+# a source entry the codec refuses (a symlink) is reported and skipped; the rest goes on
+msm sample $CHAIN --version 5.2 --users 3 --seed 9 "$TMP/srcl" >/dev/null
+ln -s /etc/passwd "$TMP/srcl/msg-sample/config/evil.conf"
+make_target_8x "$TMP/tgtl"
+expect_exit 2 "a symlink in the source configuration: done with a failed item" \
+    msm run $CHAIN --source "$TMP/srcl" --target "$TMP/tgtl" --to 8.1 \
+    --confirm direct-ldap --confirm clean-shutdown --json
+check "the link is named as a problem" jq -e '[.problems[] | select(test("evil.conf"))] | length == 1' "$TMP/out"
+check "everything else was migrated" jq -e '.kinds.config.done > 10 and .kinds.config.failed == 1' "$TMP/out"
+check "the link was not followed" test ! -e "$TMP/tgtl/config/evil.conf"
+
 # baseline adopts an install msmigrate did not make, if its layout allows the version
 make_target_8x "$TMP/unmanaged"
 expect_exit 1 "baseline refuses a version the layout rules out" \
