@@ -593,6 +593,21 @@ entry_free(gpointer p)
     g_free(e);
 }
 
+/* TRUE for a queue file name: two attempt characters [0-9A-Z], a unique part, and a
+ * two-character type suffix (".00") or ".HELD" (docs/formats/queue-pmdf.md). */
+static gboolean
+is_queue_file_name(const char *n)
+{
+    gsize len = strlen(n);
+    if (len < 2 || !(g_ascii_isdigit(n[0]) || g_ascii_isupper(n[0])) ||
+        !(g_ascii_isdigit(n[1]) || g_ascii_isupper(n[1])))
+        return FALSE;
+    if (len > 7 && strcmp(n + len - 5, ".HELD") == 0)
+        return TRUE;
+    return len > 5 && n[len - 3] == '.' && g_ascii_isalnum(n[len - 2]) &&
+           g_ascii_isalnum(n[len - 1]);
+}
+
 /* Adds the entries of dir (a channel or one of its subdirectories) to out;
  * descends into subdirectories when depth is 0. */
 static gboolean
@@ -626,8 +641,15 @@ list_channel_dir(const char *channel, const char *dir, int depth, GPtrArray *out
                     "%s is a symbolic link: msmigrate does not follow links in the MTA queue; "
                     "replace it with the queue file it points to, or remove it",
                     path);
+            } else if (!is_queue_file_name(n)) {
+                e->code = MSM_ERROR_PARSE;
+                e->refusal = g_strdup_printf(
+                    "%s is not a queue file name (two attempt digits, a unique part, then "
+                    ".00-style or .HELD): nothing else belongs in a channel directory, so "
+                    "msmigrate leaves it alone; move it out of the queue",
+                    path);
             } else if (g_hash_table_contains(seen, n)) {
-                e->code = MSM_ERROR_FAILED;
+                e->code = MSM_ERROR_UNSAFE;
                 e->refusal = g_strdup_printf(
                     "%s and %s would both be the queue item queue/%s/%s: rename or remove one "
                     "of them",

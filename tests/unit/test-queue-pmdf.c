@@ -430,6 +430,22 @@ test_subdirs_temporaries_links(void)
     CU_ASSERT_EQUAL_FATAL(errors->len, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(errors->pdata[1], "001/ZZ0001.00"));
 
+    /* a stray file (an administrator's backup copy) is not read as a message: that would
+     * migrate the message twice; it is reported and left alone */
+    char *stray = put_file(root, "tcp_local", "ZZ0001.00.bak", f, -1);
+    g_ptr_array_set_size(errors, 0);
+    GPtrArray *strays = read_all(root, QV, errors);
+    CU_ASSERT_EQUAL(strays->len, 4);
+    CU_ASSERT_EQUAL_FATAL(errors->len, 3);
+    gboolean named = FALSE;
+    for (guint i = 0; i < errors->len; i++)
+        named |= strstr(errors->pdata[i], "ZZ0001.00.bak") != NULL &&
+                 strstr(errors->pdata[i], "not a queue file name") != NULL;
+    CU_ASSERT_TRUE(named);
+    CU_ASSERT_TRUE(g_file_test(stray, G_FILE_TEST_EXISTS));
+    g_ptr_array_unref(strays);
+    g_free(stray);
+
     /* a missing queue directory is an empty queue */
     const char *empty = msm_test_tmpdir();
     GPtrArray *none = read_all(empty, QV, NULL);
