@@ -221,4 +221,4 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/plugins/fx-hop
 print-unit-tests:
 	@echo $(UNIT_TESTS)
 .PHONY: print-unit-tests
-EXTRA_DIST += tests/demo.sh
+EXTRA_DIST += tests/demo.sh tests/fuzz/run.sh tests/fuzz/fuzz-pmdf-queue.c tests/fuzz/fuzz-confdoc.c tests/fuzz/README.md
