@@ -45,7 +45,8 @@ for t in pmdf-queue confdoc; do
             done
         done
     fi
-    if (cd "$out" && ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$secs" -timeout=10 \
+    mkdir -p "$out/tmp"
+    if (cd "$out" && TMPDIR="$out/tmp" ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$secs" -timeout=10 \
         -rss_limit_mb=2048 "$corpus" >"$out/run-$t.log" 2>&1); then
         runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$out/run-$t.log" | tail -1)
         echo "ok - fuzz-$t ran ${secs}s (${runs:-?} inputs) without a finding"
