@@ -41,6 +41,8 @@
  */
 #include "config.h"
 
+#include "util.h"
+
 #include <msmigrate/msmigrate.h>
 
 #include "ctxpriv.h"
@@ -260,13 +262,6 @@ stop_hint(const MsmLayout *l)
     return g_strdup_printf("%s/sbin/stop-msg", base);
 }
 
-/* Orders a GPtrArray of strings bytewise. */
-static gint
-cmp_strp(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The shared body of source_stopped / target_stopped. */
 static MsmCheckResult
 check_stopped(MsmCtx *ctx, gboolean source, char **detail_r, GError **error)
@@ -304,7 +299,7 @@ check_stopped(MsmCtx *ctx, gboolean source, char **detail_r, GError **error)
         if (g_str_has_suffix(n, ".pid") && strlen(n) > 4)
             g_ptr_array_add(names, g_strdup(n));
     g_dir_close(d);
-    g_ptr_array_sort(names, cmp_strp);
+    g_ptr_array_sort(names, msm_strcmp_ptr);
     GString *alive = g_string_new(NULL), *stale = g_string_new(NULL), *bad = g_string_new(NULL);
     gboolean ok = TRUE;
     for (guint i = 0; i < names->len && ok; i++) {

@@ -887,13 +887,6 @@ manifest_find(Manifest *m, const char *path)
 
 /* ---- install ---- */
 
-/* Orders names bytewise. */
-static gint
-cmp_strp(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Collects the relpaths of DIR's *.MERGED files (below sub), sorted, skipping installed/. */
 static gboolean
 collect_merged(const char *top, const char *sub, GPtrArray *rels, GError **error)
@@ -913,7 +906,7 @@ collect_merged(const char *top, const char *sub, GPtrArray *rels, GError **error
     while ((n = g_dir_read_name(d)) != NULL)
         g_ptr_array_add(names, g_strdup(n));
     g_dir_close(d);
-    g_ptr_array_sort(names, cmp_strp);
+    g_ptr_array_sort(names, msm_strcmp_ptr);
     gboolean ok = TRUE;
     for (guint i = 0; i < names->len && ok; i++) {
         const char *name = names->pdata[i];

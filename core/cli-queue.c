@@ -14,6 +14,8 @@
  */
 #include "config.h"
 
+#include "util.h"
+
 #include "cli.h"
 #include "ctxpriv.h"
 #include "detect.h"
@@ -87,12 +89,6 @@ out:
     return ok;
 }
 
-static gint
-cmp_strp(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* `queue counters`. */
 static int
 queue_counters(int argc, char **argv)
@@ -149,7 +145,7 @@ queue_counters(int argc, char **argv)
     g_hash_table_iter_init(&it, channels);
     while (g_hash_table_iter_next(&it, &key, NULL))
         g_ptr_array_add(names, key);
-    g_ptr_array_sort(names, cmp_strp);
+    g_ptr_array_sort(names, msm_strcmp_ptr);
     guint64 queued = 0, held = 0;
     MsmJson *j = common.json ? msm_json_new(TRUE) : NULL;
     if (j) {

@@ -129,13 +129,6 @@ entry_free(gpointer p)
     g_free(e);
 }
 
-/* Orders names bytewise. */
-static gint
-cmp_strp(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 typedef struct {
     const char *cdir;  /* C */
     const char *mdir;  /* M */
@@ -172,7 +165,7 @@ walk_dir(Walk *w, const char *dir, GError **error)
     while ((n = g_dir_read_name(d)) != NULL)
         g_ptr_array_add(names, g_strdup(n));
     g_dir_close(d);
-    g_ptr_array_sort(names, cmp_strp);
+    g_ptr_array_sort(names, msm_strcmp_ptr);
     gboolean ok = TRUE;
     for (guint i = 0; i < names->len && ok; i++) {
         const char *name = names->pdata[i];

@@ -132,13 +132,6 @@ queue_dir(MsmCtx *ctx, const char *root, const char *version, GError **error)
     return d;
 }
 
-/* Orders names bytewise. */
-static gint
-cmp_strp(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The names in dir, sorted, without '$' temporaries; NULL + MSM_ERROR_IO. (transfer full) */
 static GPtrArray *
 list_names(const char *dir, GError **error)
@@ -157,7 +150,7 @@ list_names(const char *dir, GError **error)
         if (n[0] != '$')
             g_ptr_array_add(names, g_strdup(n));
     g_dir_close(d);
-    g_ptr_array_sort(names, cmp_strp);
+    g_ptr_array_sort(names, msm_strcmp_ptr);
     return names;
 }
 

@@ -80,13 +80,6 @@ static void G_GNUC_PRINTF(2, 3) evidence(MsmDetection *det, const char *fmt, ...
     va_end(ap);
 }
 
-/* Orders a GPtrArray of strings bytewise. */
-static gint
-cmp_strp(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Orders a GPtrArray of version ids in product order. */
 static gint
 cmp_versionp(gconstpointer a, gconstpointer b)
@@ -133,7 +126,7 @@ list_instances(const char *dir)
         if (g_str_has_prefix(n, "msg-") && n[4] != '\0' && msm_has_dir(dir, n))
             g_ptr_array_add(names, g_strdup(n + 4));
     g_dir_close(d);
-    g_ptr_array_sort(names, cmp_strp);
+    g_ptr_array_sort(names, msm_strcmp_ptr);
     return names;
 }
 

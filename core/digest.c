@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include "util.h"
+
 #include "digest.h"
 
 #include <string.h>
@@ -52,12 +54,6 @@ put_int(GChecksum *sum, char tag, gint64 v)
 }
 
 static gint
-cmp_str(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static gint
 cmp_bytes(gconstpointer a, gconstpointer b)
 {
     GBytes *x = *(GBytes *const *)a, *y = *(GBytes *const *)b;
@@ -71,7 +67,7 @@ sorted_strings(GPtrArray *in)
     GPtrArray *out = g_ptr_array_new();
     for (guint i = 0; in && i < in->len; i++)
         g_ptr_array_add(out, in->pdata[i]);
-    g_ptr_array_sort(out, cmp_str);
+    g_ptr_array_sort(out, msm_strcmp_ptr);
     return out;
 }
 
@@ -214,7 +210,7 @@ attach_store(MsmDigestTee *tee, MsmFolder *f)
         const MsmAce *a = f->acl->pdata[i];
         g_ptr_array_add(aces, g_strdup_printf("%s\t%s", a->identifier, a->rights));
     }
-    g_ptr_array_sort(aces, cmp_str);
+    g_ptr_array_sort(aces, msm_strcmp_ptr);
     for (guint i = 0; i < aces->len; i++)
         put_str(tee->sum, 'a', aces->pdata[i]);
     g_ptr_array_unref(aces);
@@ -257,7 +253,7 @@ attach_entry(MsmDigestTee *tee, const MsmEntry *e)
     for (guint i = 0; i < names->len; i++)
         g_ptr_array_add(lower, g_ascii_strdown(names->pdata[i], -1));
     g_ptr_array_unref(names);
-    g_ptr_array_sort(lower, cmp_str);
+    g_ptr_array_sort(lower, msm_strcmp_ptr);
     for (guint i = 0; i < lower->len; i++) {
         const char *n = lower->pdata[i];
         put_str(tee->sum, 'A', n);

@@ -63,12 +63,6 @@ runs_dir(const char *target_root)
     return g_build_filename(target_root, ".msmigrate", "runs", NULL);
 }
 
-static gint
-cmp_strp(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 GPtrArray *
 msm_engine_list_runs(const char *target_root)
 {
@@ -83,7 +77,7 @@ msm_engine_list_runs(const char *target_root)
         g_dir_close(d);
     }
     g_free(dir);
-    g_ptr_array_sort(ids, cmp_strp);
+    g_ptr_array_sort(ids, msm_strcmp_ptr);
     return ids;
 }
 

@@ -62,13 +62,6 @@ looks_like_base(const char *dir)
             msm_has_path(dir, "config/msg.conf.defaults") || msm_has_path(dir, "config/msg.conf"));
 }
 
-/* Orders a GPtrArray of strings bytewise. */
-static gint
-cmp_strp(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The instance names (without "msg-") of a server root, sorted. (transfer full) */
 static GPtrArray *
 list_instances(const char *dir)
@@ -83,7 +76,7 @@ list_instances(const char *dir)
             g_ptr_array_add(names, g_strdup(n + 4));
     }
     g_dir_close(d);
-    g_ptr_array_sort(names, cmp_strp);
+    g_ptr_array_sort(names, msm_strcmp_ptr);
     return names;
 }
 

@@ -196,12 +196,6 @@ out:
     g_free(path);
 }
 
-static gint
-cmp_strp(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Plugin files of dir in name order: <name>.la preferred over <name>.so. (transfer full) */
 static GPtrArray *
 list_plugin_files(const char *dir)
@@ -230,7 +224,7 @@ list_plugin_files(const char *dir)
     while (g_hash_table_iter_next(&it, &k, &v))
         g_ptr_array_add(files, g_strdup(v));
     g_hash_table_unref(seen);
-    g_ptr_array_sort(files, cmp_strp);
+    g_ptr_array_sort(files, msm_strcmp_ptr);
     return files;
 }
 

@@ -157,6 +157,12 @@ msm_is_real_dir(const char *path)
     return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+gint
+msm_strcmp_ptr(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 gboolean
 msm_dir_exists(const char *path)
 {

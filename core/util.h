@@ -26,6 +26,8 @@ gboolean msm_relpath_is_safe(const char *rel);
 char *msm_path_under(const char *root, const char *rel, GError **error);
 /* g_file_test(path, G_FILE_TEST_IS_DIR) without following a final symlink. */
 gboolean msm_is_real_dir(const char *path);
+/* GCompareFunc for g_ptr_array_sort over char* elements: bytewise order. */
+gint msm_strcmp_ptr(gconstpointer a, gconstpointer b);
 /* TRUE if path is a directory (links followed: a product path may be a link). */
 gboolean msm_dir_exists(const char *path);
 /* TRUE if dir/rel is a directory (links followed). */
