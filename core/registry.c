@@ -63,7 +63,8 @@ refused_free(gpointer p)
     g_free(r);
 }
 
-static const MsmCodec *core_codecs[3];
+/* Built-in codecs, NULL-terminated (room for every core format of DESIGN §5). */
+static const MsmCodec *core_codecs[16];
 
 static const MsmPluginDescriptor core_descriptor = {
     .abi_version = MSM_ABI_VERSION,
@@ -90,9 +91,12 @@ msm_registry_new(void)
     reg->guards = g_ptr_array_new_with_free_func(g_free);
     reg->search = g_ptr_array_new_with_free_func(g_free);
     reg->handles = g_ptr_array_new();
-    core_codecs[0] = msm_core_config_files_codec();
-    core_codecs[1] = msm_core_pmdf_queue_codec();
-    core_codecs[2] = NULL;
+    guint n = 0;
+    core_codecs[n++] = msm_core_config_files_codec();
+    core_codecs[n++] = msm_core_pmdf_queue_codec();
+    /* one line per further core codec (builtin.h declares them) */
+    core_codecs[n] = NULL;
+    g_assert(n < G_N_ELEMENTS(core_codecs));
     msm_registry_add_plugin(reg, "", &core_descriptor);
     return reg;
 }

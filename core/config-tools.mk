@@ -1,0 +1,1 @@
+# core/config-tools.mk - (area fragment; see Makefile.am)

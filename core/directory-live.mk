@@ -1,0 +1,1 @@
+# core/directory-live.mk - (area fragment; see Makefile.am)

@@ -1,0 +1,1 @@
+# core/directory.mk - (area fragment; see Makefile.am)

@@ -1,0 +1,1 @@
+# core/queue.mk - (area fragment; see Makefile.am)

@@ -1,0 +1,1 @@
+# core/store-classic.mk - (area fragment; see Makefile.am)

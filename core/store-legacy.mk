@@ -1,0 +1,1 @@
+# core/store-legacy.mk - (area fragment; see Makefile.am)

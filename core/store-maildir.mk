@@ -1,0 +1,1 @@
+# core/store-maildir.mk - (area fragment; see Makefile.am)

@@ -1,0 +1,1 @@
+# tests/config-hops.mk - (area fragment; see Makefile.am)

@@ -1,0 +1,1 @@
+# tests/config-tools.mk - (area fragment; see Makefile.am)

@@ -1,0 +1,1 @@
+# tests/directory-live.mk - (area fragment; see Makefile.am)

@@ -1,0 +1,1 @@
+# tests/directory.mk - (area fragment; see Makefile.am)

@@ -1,0 +1,1 @@
+# tests/queue.mk - (area fragment; see Makefile.am)

@@ -1,0 +1,1 @@
+# tests/store-classic.mk - (area fragment; see Makefile.am)

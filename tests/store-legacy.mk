@@ -1,0 +1,1 @@
+# tests/store-legacy.mk - (area fragment; see Makefile.am)

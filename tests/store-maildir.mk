@@ -1,0 +1,1 @@
+# tests/store-maildir.mk - (area fragment; see Makefile.am)
