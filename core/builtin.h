@@ -26,4 +26,27 @@ const char *msm_core_config_file_dir(const MsmLayout *layout, const char *relpat
  * prefix helpers are in pmdf.h. (transfer none: static) */
 const MsmCodec *msm_core_pmdf_queue_codec(void);
 
+/* The NMS 4.x MTA queue codec (nms-4.0, nms-4.1; a model): kind MSM_KIND_QUEUE,
+ * name "nms4-queue" (docs/formats/queue-nms4.md). (transfer none: static) */
+const MsmCodec *msm_core_nms4_queue_codec(void);
+/* The queue directory of an NMS 3.x/4.x deployment: nsmsg.conf's nsmsg.queue
+ * mapped onto root, else the layout's (docs/formats/queue-nms4.md). NULL +
+ * error when the layout cannot be resolved. (transfer full) */
+char *msm_core_nms_queue_dir(const char *root, const char *version, const char *instance,
+                             GError **error);
+
+/* The Maildir++ interchange store (Dovecot 2.3 layout, DESIGN §5): kind
+ * MSM_KIND_STORE, name "maildir", pseudo-version "maildir" (not a product
+ * version; docs/formats/maildir.md). (transfer none: static) */
+const MsmCodec *msm_core_maildir_codec(void);
+
+/* The NMS 4.x store (nms-4.0, nms-4.1): kind MSM_KIND_STORE, name
+ * "nms4-store" (docs/formats/store-nms4.md). (transfer none: static) */
+const MsmCodec *msm_core_nms4_store_codec(void);
+
+/* The classic message store (iMS 5.2 ... MS 8.1, three generations): kind
+ * MSM_KIND_STORE, name "classic-store" (docs/formats/store-classic.md).
+ * Naming helpers are in codec-classic-store.h. (transfer none: static) */
+const MsmCodec *msm_core_classic_store_codec(void);
+
 #endif

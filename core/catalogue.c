@@ -85,6 +85,8 @@ msm_catalogue_refusal(const char *from, const char *to)
 {
     if (!msm_version_is_known(from) || !msm_version_is_known(to))
         return NULL; /* not a version the vendor made: resolution reports it */
+    if (msm_version_is_custom(from) || msm_version_is_custom(to))
+        return NULL; /* a third-party store: the vendor's rules do not speak of it */
     if (msm_version_compare(from, to) >= 0)
         return refuse_backward;
     const char *ff = msm_version_family(from), *tf = msm_version_family(to);

@@ -11,7 +11,11 @@
  *	else it is resolved here for the run's origin (and --instance); the
  *	target layout likewise for the hop's destination.
  *
- *	Queues: every sub-directory of the queue root is a channel
+ *	Queues: when the registry has a queue codec for the source version,
+ *	the queue is read through it (queue-rename.h) and the detail counts
+ *	messages per channel like `imsimta qm counters`, held ones apart, and
+ *	names unreadable files. Otherwise files are counted:
+ *	every sub-directory of the queue root is a channel
  *	(domain-facts 3.5 [C]); files below it, in `subdirs N` sub-directories
  *	too, are messages; names beginning with "$" are temporary files and
  *	are ignored at any depth; ".HELD" files are counted as held (they are
@@ -48,6 +52,7 @@
 #include "ctxpriv.h"
 #include "detect.h"
 #include "history.h"
+#include "queue-rename.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -156,6 +161,40 @@ count_messages(const char *dir, guint64 *count, guint64 *held, GError **error)
     return ok;
 }
 
+/* What to do about a queue that is not empty (seed 003). */
+#define QUEUE_HINT                                                                             \
+    "let the MTA deliver them (stop the dispatcher/SMTP port, then check with imsimta qm "     \
+    "counters or mailq), pass --wait to wait until the queue drains, or --migrate-queues to "  \
+    "convert the queued messages too"
+
+/* PASS when the queue codec of the source version reads no message: counts per
+ * channel through the codec, so every queue format is counted as the MTA would. */
+static MsmCheckResult
+queues_empty_by_codec(MsmCtx *ctx, const MsmLayout *l, char **detail_r, GError **error)
+{
+    MsmQueueCounts *c = NULL;
+    const char *version = msm_layout_version(l);
+    if (!msm_queue_count(ctx->registry, ctx->source_root, version, ctx->instance, &c, error))
+        return MSM_CHECK_FAIL;
+    MsmCheckResult res = MSM_CHECK_FAIL;
+    char *sum = msm_queue_counts_summary(c);
+    if (c->total_queued + c->total_held + c->unreadable == 0) {
+        *detail_r = g_strdup_printf("no messages in %s (read with the %s queue codec)",
+                                    msm_layout_queue_dir(l), version);
+        res = MSM_CHECK_PASS;
+    } else {
+        GString *s = g_string_new(NULL);
+        g_string_append_printf(s, "%s at %s", sum, msm_layout_queue_dir(l));
+        for (guint i = 0; i < c->problems->len && i < 3; i++)
+            g_string_append_printf(s, "; %s", (const char *)c->problems->pdata[i]);
+        g_string_append_printf(s, ": %s", QUEUE_HINT);
+        *detail_r = g_string_free(s, FALSE);
+    }
+    g_free(sum);
+    msm_queue_counts_free(c);
+    return res;
+}
+
 /* PASS when no message file is left in any channel of the source queue. */
 MsmCheckResult
 msm_check_queues_empty(MsmCtx *ctx, char **detail_r, GError **error)
@@ -164,6 +203,12 @@ msm_check_queues_empty(MsmCtx *ctx, char **detail_r, GError **error)
     const MsmLayout *l = get_layout(ctx, TRUE, &owned, error);
     if (l == NULL)
         return MSM_CHECK_FAIL;
+    if (ctx->registry &&
+        msm_registry_find_codec(ctx->registry, MSM_KIND_QUEUE, msm_layout_version(l))) {
+        MsmCheckResult r = queues_empty_by_codec(ctx, l, detail_r, error);
+        msm_layout_free(owned);
+        return r;
+    }
     const char *q = msm_layout_queue_dir(l);
     MsmCheckResult res = MSM_CHECK_FAIL;
     struct stat st;
@@ -239,7 +284,8 @@ msm_check_queues_empty(MsmCtx *ctx, char **detail_r, GError **error)
                 g_string_append_printf(s, "%s%s: %" G_GUINT64_FORMAT, i ? ", " : "", cc->name,
                                        cc->count);
             }
-            g_string_append_printf(s, "; %" G_GUINT64_FORMAT " held) at %s", held, q);
+            g_string_append_printf(s, "; %" G_GUINT64_FORMAT " held) at %s: %s", held, q,
+                                   QUEUE_HINT);
             *detail_r = g_string_free(s, FALSE);
         }
     }

@@ -1,6 +1,7 @@
 /*
  * NAME
- *	cli-config.c - `msmigrate config merge|install|uninstall`
+ *	cli-config.c - `msmigrate config merge|install|uninstall` (+ diff|toxml|fromxml
+ *	in cli-config-uc.c)
  * SUMMARY
  *	The single-purpose verbs that match the vendor's configuration tools
  *	(docs/config-merge.md):
@@ -30,6 +31,7 @@
 
 #include "builtin.h"
 #include "cli.h"
+#include "cli-config-uc.h"
 #include "ctxpriv.h"
 #include "json.h"
 #include "merge-table.h"
@@ -58,9 +60,9 @@ config_fail(const char *sub, GError *err)
 
 /* Lists a deployment's configuration files with the config-files codec: relpath ->
  * MsmItem* (kind config); files that cannot be read go to refused (messages). */
-static GHashTable *
-load_config(const char *root, const char *version, const char *instance, GPtrArray *order,
-            GPtrArray *refused, GError **error)
+GHashTable *
+cli_config_load_files(const char *root, const char *version, const char *instance,
+                      GPtrArray *order, GPtrArray *refused, GError **error)
 {
     const MsmCodec *codec = msm_core_config_files_codec();
     MsmCtx *ctx = msm_ctx_new();
@@ -390,7 +392,8 @@ merge_one(MergeOut *out, MsmConfigFile *oldf, MsmConfigFile *newf, const char *d
         if (out->merged == NULL)
             goto done;
     }
-    if (row->changes == MSM_MERGE_CHANGES_ALWAYS || (row->changes == MSM_MERGE_CHANGES_IF_ANY && any)) {
+    if (row->changes == MSM_MERGE_CHANGES_ALWAYS ||
+        (row->changes == MSM_MERGE_CHANGES_IF_ANY && any)) {
         char *text = msm_merge_changes_text(out->relpath, from, to, changes);
         out->changes = write_out(outdir, out->relpath, ".CHANGES", text, strlen(text), 0644, error);
         g_free(text);
@@ -592,8 +595,9 @@ config_merge(int argc, char **argv)
     }
     if ((ol = msm_layout_resolve(old_root, from_id, instance, &err)) == NULL ||
         (nl = msm_layout_resolve(new_root, to_id, NULL, &err)) == NULL ||
-        (oldfiles = load_config(old_root, from_id, instance, order, refused, &err)) == NULL ||
-        (newfiles = load_config(new_root, to_id, NULL, NULL, NULL, &err)) == NULL) {
+        (oldfiles = cli_config_load_files(old_root, from_id, instance, order, refused,
+                                          &err)) == NULL ||
+        (newfiles = cli_config_load_files(new_root, to_id, NULL, NULL, NULL, &err)) == NULL) {
         config_fail("merge", err);
         goto out;
     }
@@ -1137,7 +1141,8 @@ config_install(int argc, char **argv)
     root = g_canonicalize_filename(target, NULL);
     state_dir = g_build_filename(scratch, "installed", NULL);
     if ((l = msm_layout_resolve(root, to_id, NULL, &err)) == NULL ||
-        !collect_merged(scratch, NULL, rels, &err) || (!(m = manifest_read(state_dir, &err)) && err)) {
+        !collect_merged(scratch, NULL, rels, &err) ||
+        (!(m = manifest_read(state_dir, &err)) && err)) {
         config_fail("install", err);
         goto out;
     }
@@ -1405,6 +1410,10 @@ static const struct {
     {"install", config_install, "make the *.MERGED files active, keeping backups "
                                 "(make_mta_config_changes.pl, install-newconfig)"},
     {"uninstall", config_uninstall, "restore what install replaced (uninstall-newconfig)"},
+    {"diff", cli_config_diff, "entity-level differences of two configuration trees or files"},
+    {"toxml", cli_config_toxml, "convert a 7.x legacy configuration to Unified Configuration "
+                                "(configtoxml)"},
+    {"fromxml", cli_config_fromxml, "restore the legacy configuration toxml saved"},
 };
 
 /* Lists the sub-verbs. */

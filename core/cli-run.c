@@ -17,6 +17,7 @@
 #include "journal.h"
 #include "json.h"
 #include "lock.h"
+#include "queue-rename.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,53 @@ parse_only(const char *only, gboolean *ok)
     return mask;
 }
 
+/* --wait[=SECONDS]: -1 when not given. */
+static gint64 run_wait_seconds = -1;
+
+#define RUN_WAIT_DEFAULT 600 /* seconds --wait waits without a value */
+
+/* Parses --wait[=SECONDS]. */
+static gboolean
+parse_wait(const gchar *name, const gchar *value, gpointer data, GError **error)
+{
+    (void)data;
+    guint64 v = RUN_WAIT_DEFAULT;
+    if (value && !g_ascii_string_to_unsigned(value, 10, 1, 7 * 86400, &v, NULL)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "%s takes a number of seconds from 1 to 604800, not \"%s\"", name, value);
+        return FALSE;
+    }
+    run_wait_seconds = (gint64)v;
+    return TRUE;
+}
+
+/* --wait: polls the source queue until it is drained or the time is up. The
+ * run's preflight then decides (it refuses while messages are left). */
+static gboolean
+wait_for_queue(MsmRegistry *reg, const MsmRunOptions *opt, GError **error)
+{
+    const char *version = opt->from;
+    MsmDetection *det = NULL;
+    if (version == NULL) {
+        det = msm_detect(opt->source_root, error);
+        if (det == NULL || (version = msm_detection_pick(det, NULL, error)) == NULL) {
+            if (det)
+                msm_detection_free(det);
+            return FALSE;
+        }
+    }
+    gboolean drained = FALSE;
+    gboolean ok = msm_queue_wait_drained(reg, opt->source_root, version, opt->instance,
+                                         (guint)run_wait_seconds, 2000, &drained, error);
+    if (ok && !drained)
+        fprintf(stderr, "msmigrate: run: the queue of %s did not drain within %" G_GINT64_FORMAT
+                        " s; preflight decides\n",
+                opt->source_root, run_wait_seconds);
+    if (det)
+        msm_detection_free(det);
+    return ok;
+}
+
 int
 cli_run(int argc, char **argv)
 {
@@ -65,7 +113,10 @@ cli_run(int argc, char **argv)
          *p_guard = NULL;
     char **confirm = NULL, **override = NULL;
     gboolean dry_run = FALSE, force = FALSE, break_lock = FALSE, no_progress = FALSE;
+    gboolean migrate_queues = FALSE;
+    GPtrArray *overrides = NULL;
     gint threads = 0;
+    run_wait_seconds = -1;
     int rc = MSM_EXIT_FAILED;
     MsmRegistry *reg = NULL;
     GError *err = NULL;
@@ -97,6 +148,13 @@ cli_run(int argc, char **argv)
         {"guard", 0, 0, G_OPTION_ARG_STRING, &guard,
          "Wrap the run in a guard (for example zfs: snapshot before, roll back after)", "NAME"},
         {"no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, "No progress lines", NULL},
+        {"migrate-queues", 0, 0, G_OPTION_ARG_NONE, &migrate_queues,
+         "Convert the messages still queued instead of refusing (overrides queues-empty and "
+         "runs the queue kind)",
+         NULL},
+        {"wait", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, (gpointer)parse_wait,
+         "Wait until the source queue has drained (default 600 s) before preflight",
+         "SECONDS"},
         G_OPTION_ENTRY_NULL,
     };
     if (!cli_parse(&argc, &argv, "run", "",
@@ -152,6 +210,17 @@ cli_run(int argc, char **argv)
     opt.resume_id = resume;
     opt.confirm = (const char *const *)confirm;
     opt.override = (const char *const *)override;
+    if (migrate_queues && resume == NULL) {
+        /* seed 003 wants empty queues; the user chose to convert what is left */
+        overrides = g_ptr_array_new();
+        for (char **o = override; o && *o; o++)
+            g_ptr_array_add(overrides, *o);
+        g_ptr_array_add(overrides, (gpointer) "queues-empty");
+        g_ptr_array_add(overrides, NULL);
+        opt.override = (const char *const *)overrides->pdata;
+        if (opt.kinds != 0)
+            opt.kinds |= 1u << MSM_KIND_QUEUE;
+    }
     opt.profile = common.profile;
     opt.quiet = common.quiet || common.json;
     opt.verbose = common.verbose;
@@ -160,6 +229,10 @@ cli_run(int argc, char **argv)
     reg = cli_registry(&common, &err);
     if (reg == NULL) {
         cli_error("run", err);
+        goto out;
+    }
+    if (run_wait_seconds > 0 && resume == NULL && !wait_for_queue(reg, &opt, &err)) {
+        cli_error("run --wait", err);
         goto out;
     }
     gboolean ok = msm_engine_run(reg, &opt, &rep, &err);
@@ -187,6 +260,8 @@ out:
     g_free(p_guard);
     g_strfreev(confirm);
     g_strfreev(override);
+    if (overrides)
+        g_ptr_array_unref(overrides);
     cli_common_clear(&common);
     return rc;
 }

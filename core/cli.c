@@ -36,7 +36,10 @@ static const Verb verbs[] = {
     {"rollback", cli_rollback, "undo a run"},
     {"baseline", cli_baseline, "adopt an unmanaged install at a known version"},
     {"config", cli_config, "merge, install and uninstall configuration (UpgradeMsg5toMsg6, install-newconfig, uninstall-newconfig)"},
+    {"directory", cli_directory, "directory migration: migrate (imsdirmig, commdirmig), undo, import, find-stale, aci"},
+    {"snapshot", cli_snapshot, "ZFS snapshots of the store area: create, list, rollback, prune (seed 004)"},
     {"queue", cli_queue, "MTA queue tools: counters (imsimta qm counters)"},
+    {"store", cli_store, "message store tools: export, import, verify, manifest (Maildir++); backup, restore, upgrade"},
     {"sample", cli_sample, "write a deterministic synthetic deployment"},
     {NULL, NULL, NULL},
 };

@@ -44,6 +44,13 @@ int cli_rollback(int argc, char **argv);
 int cli_baseline(int argc, char **argv);
 int cli_sample(int argc, char **argv);
 int cli_queue(int argc, char **argv);
+int cli_snapshot(int argc, char **argv);
+int cli_directory(int argc, char **argv);
+int cli_store(int argc, char **argv);
 int cli_config(int, char **);
+/* store backup|restore|upgrade (cli-store-legacy.c), dispatched by cli_store. */
+int cli_store_backup(int argc, char **argv);
+int cli_store_restore(int argc, char **argv);
+int cli_store_upgrade(int argc, char **argv);
 
 #endif

@@ -19,7 +19,7 @@
  *	the file lazily, and refuses to go on if the file changed meanwhile.
  *	Files are opened with O_NOFOLLOW and checked with fstat.
  *
- *	The writer keeps no mutable state (MSM_CODEC_THREADSAFE): each put
+ *	The writer shares only its undo records (MSM_CODEC_THREADSAFE): each put
  *	writes "$<name>.tmp" in the channel directory (the MTA and the reader
  *	ignore '$' files), fsyncs it, renames it over the final name and
  *	fsyncs the directory. The same item put twice gives the same file.
@@ -45,6 +45,7 @@
 #include "pmdf.h"
 
 #include "ctxpriv.h"
+#include "queue-rename.h"
 #include "util.h"
 
 #include <errno.h>
@@ -802,8 +803,12 @@ reader_estimate(gpointer reader, guint64 *items_r, guint64 *bytes_r)
 /* ---- writer ---- */
 
 typedef struct {
-    char *qdir; /* immutable after open: puts share nothing else */
+    char *qdir;     /* immutable after open */
+    char *undo_dir; /* <work dir>/pmdf-queue-rollback in a run, else NULL */
+    GMutex mutex;   /* the undo records: the only state puts share */
 } Writer;
+
+#define ROLLBACK_DIR "pmdf-queue-rollback"
 
 /* Opens the target's queue directory (created on the first put). */
 static gpointer
@@ -814,7 +819,45 @@ writer_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
         return NULL;
     Writer *w = g_new0(Writer, 1);
     w->qdir = qdir;
+    g_mutex_init(&w->mutex);
+    if (ctx && ctx->work_dir && *ctx->work_dir) {
+        w->undo_dir = g_build_filename(ctx->work_dir, ROLLBACK_DIR, NULL);
+        if (!msm_mkdir_p(w->undo_dir, TRUE, error)) {
+            g_mutex_clear(&w->mutex);
+            g_free(w->undo_dir);
+            g_free(w->qdir);
+            g_free(w);
+            return NULL;
+        }
+    }
     return w;
+}
+
+/* The unique part of an NMS 3.x ("qf<id>", "hf<id>") or NMS 4.x ("<id>.msg",
+ * "<id>.held") queue file name, id of [A-Za-z0-9_-]; NULL for any other name.
+ * (transfer full) */
+static char *
+foreign_unique_part(const char *name)
+{
+    if (name == NULL)
+        return NULL;
+    gsize len = strlen(name);
+    const char *id = name;
+    gsize n = len;
+    if ((g_str_has_prefix(name, "qf") || g_str_has_prefix(name, "hf")) && len > 2) {
+        id = name + 2;
+        n = len - 2;
+    } else if (len > 4 && g_str_has_suffix(name, ".msg")) {
+        n = len - 4;
+    } else if (len > 5 && g_str_has_suffix(name, ".held")) {
+        n = len - 5;
+    } else {
+        return NULL;
+    }
+    for (gsize i = 0; i < n; i++)
+        if (!g_ascii_isalnum(id[i]) && id[i] != '_' && id[i] != '-')
+            return NULL;
+    return g_strndup(id, n);
 }
 
 /* The file name the item is written under: its own name with the attempts
@@ -839,6 +882,13 @@ target_name(const MsmItem *item, const MsmQueuedMessage *q, GError **error)
         return n;
     }
     guint old;
+    char *foreign = foreign_unique_part(q->name);
+    if (foreign != NULL) {
+        /* a message of an NMS queue (docs/formats/queue-pmdf.md "Names from other queues") */
+        char *n = g_strconcat(prefix, foreign, suffix, NULL);
+        g_free(foreign);
+        return n;
+    }
     if (!safe_component(q->name) || !msm_pmdf_attempts_decode(q->name, &old)) {
         g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
                     "refusing queued message %s: its file name \"%s\" is not a PMDF queue file "
@@ -1064,7 +1114,8 @@ writer_put(gpointer writer, MsmItem *item, GError **error)
     char *tmp = g_build_filename(dir, tmpbase, NULL);
     char *dest = g_build_filename(dir, name, NULL);
     gboolean ok =
-        build_envelope(item, q, env, &retry, error) && make_channel_dir(w, item, dir, error);
+        build_envelope(item, q, env, &retry, error) && make_channel_dir(w, item, dir, error) &&
+        (w->undo_dir == NULL || msm_queue_undo_remember(w->undo_dir, &w->mutex, dest, error));
     if (ok) {
         int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) {
@@ -1128,8 +1179,25 @@ writer_close(gpointer writer)
     Writer *w = writer;
     if (w == NULL)
         return;
+    g_mutex_clear(&w->mutex);
+    g_free(w->undo_dir);
     g_free(w->qdir);
     g_free(w);
+}
+
+/* Undoes the puts of run ctx->run_id: files it created are removed, files it
+ * replaced are put back byte for byte (queue-rename.h undo records). */
+static gboolean
+rollback(MsmCtx *ctx, const char *root, const char *version, GError **error)
+{
+    (void)root;
+    (void)version;
+    if (ctx == NULL || ctx->work_dir == NULL)
+        return TRUE;
+    char *undo = g_build_filename(ctx->work_dir, ROLLBACK_DIR, NULL);
+    gboolean ok = msm_queue_undo_rollback(undo, error);
+    g_free(undo);
+    return ok;
 }
 
 static const MsmCodec pmdf_queue_codec = {
@@ -1147,7 +1215,7 @@ static const MsmCodec pmdf_queue_codec = {
     .writer_commit = writer_commit,
     .writer_close = writer_close,
     .reader_estimate = reader_estimate,
-    .rollback = NULL,
+    .rollback = rollback,
 };
 
 /* The codec (static). */

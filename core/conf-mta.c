@@ -32,6 +32,8 @@
 #include <msmigrate/confdoc.h>
 #include <msmigrate/error.h>
 
+#include "confdoc-priv.h"
+
 #include <string.h>
 
 /* Columns msmigrate fills before continuing a rendered channel line. */
@@ -304,14 +306,6 @@ tail_at(const MsmConfDoc *doc, gint after, gboolean terminated)
     return TAIL_START;
 }
 
-/* TRUE when two identities are equal for doc's format. */
-static gboolean
-ident_equal(const MsmConfDoc *doc, const char *a, const char *b)
-{
-    return msm_confdoc_format(doc)->keys_case_insensitive ? g_ascii_strcasecmp(a, b) == 0
-                                                          : strcmp(a, b) == 0;
-}
-
 /* The first node from index i on with bytes, or NULL. */
 static const MsmConfNode *
 next_with_bytes(const MsmConfDoc *doc, guint i)
@@ -330,19 +324,9 @@ static Tail
 tail_for_new(const MsmConfDoc *doc, const char *section, const MsmConfNode **next,
              gboolean *new_section)
 {
-    gint after = -1, header = -1, first_section = -1;
+    gint first_section = -1;
     guint n = msm_confdoc_n_nodes(doc);
-    for (guint k = 0; k < n; k++) {
-        const MsmConfNode *nd = msm_confdoc_node(doc, k);
-        if (nd->type == MSM_CONF_SECTION && first_section < 0)
-            first_section = (gint)k;
-        if (nd->type == MSM_CONF_SECTION && ident_equal(doc, nd->key, section))
-            header = (gint)k;
-        if (nd->type == MSM_CONF_ENTRY && ident_equal(doc, nd->section, section))
-            after = (gint)k;
-    }
-    if (after < 0)
-        after = header;
+    gint after = confdoc_place_new(doc, section, &first_section); /* as msm_confdoc_set */
     *new_section = FALSE;
     *next = NULL;
     if (after >= 0) {

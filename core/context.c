@@ -12,6 +12,8 @@
 #include "config.h"
 
 #include "ctxpriv.h"
+#include "journal.h"
+#include "registry.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -241,4 +243,28 @@ void
 msm_ctx_set_plugin_data(MsmCtx *ctx, gpointer data)
 {
     ctx->plugin_data = data;
+}
+
+const MsmCodec *
+msm_ctx_find_codec(MsmCtx *ctx, MsmKind kind, const char *version)
+{
+    g_return_val_if_fail(ctx != NULL && version != NULL, NULL);
+    if (ctx->registry == NULL)
+        return NULL;
+    const MsmCodecRef *ref = msm_registry_find_codec(ctx->registry, kind, version);
+    return ref ? ref->codec : NULL;
+}
+
+void
+msm_ctx_journal_event(MsmCtx *ctx, const char *fmt, ...)
+{
+    g_return_if_fail(ctx != NULL && fmt != NULL);
+    if (ctx->journal == NULL)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    msm_journal_event(ctx->journal, NULL, "%s", text);
+    g_free(text);
 }

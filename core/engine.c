@@ -42,6 +42,10 @@
 static const MsmKind kind_order[MSM_KIND_COUNT] = {MSM_KIND_CONFIG, MSM_KIND_DIRECTORY,
                                                    MSM_KIND_STORE, MSM_KIND_QUEUE};
 
+/* The key queued messages are digested under (process_item, verify_queue): their
+ * keys change on the way, as each queue format names its files its own way. */
+#define QUEUE_DIGEST_KEY "queue"
+
 static volatile sig_atomic_t interrupted;
 
 static void
@@ -717,7 +721,17 @@ process_item(KindRun *kr, MsmItem *item, guint start, gboolean emitted)
             f->messages = msm_message_iter_new(msg_chain_next, mc, msg_chain_free);
         }
     }
+    /* A queued message's key changes on the way (verify_queue): digest it without its key. */
+    char *saved_key = NULL;
+    if (kr->kind == MSM_KIND_QUEUE) {
+        saved_key = item->key;
+        item->key = g_strdup(QUEUE_DIGEST_KEY);
+    }
     MsmDigestTee *tee = msm_digest_attach(item);
+    if (saved_key) {
+        g_free(item->key);
+        item->key = saved_key;
+    }
     gboolean ok;
     if (kr->dry_run)
         ok = msm_digest_drain(tee, item, &err);
@@ -1004,6 +1018,86 @@ missing_cb(MsmKind kind, const char *key, const MsmJournalRecord *rec, gpointer 
     return TRUE;
 }
 
+/* Queue items change their key on the way (the channel is renamed, each queue format
+ * names its files its own way), so queued messages are matched by digest: every
+ * message the run wrote must be read back once from the target's queue. */
+static gboolean
+queue_digest_cb(MsmKind kind, const char *key, const MsmJournalRecord *rec, gpointer user_data)
+{
+    (void)kind;
+    GHashTable *want = user_data;
+    if (rec->status != MSM_ITEM_DONE || rec->digest == NULL)
+        return TRUE;
+    GPtrArray *keys = g_hash_table_lookup(want, rec->digest);
+    if (keys == NULL) {
+        keys = g_ptr_array_new_with_free_func(g_free);
+        g_hash_table_insert(want, g_strdup(rec->digest), keys);
+    }
+    g_ptr_array_add(keys, g_strdup(key));
+    return TRUE;
+}
+
+static gboolean
+verify_queue(const MsmCodecRef *rc, gpointer reader, MsmJournal *journal, MsmRunReport *rep,
+             guint64 *read_bytes_r, GError **error)
+{
+    MsmKindReport *k = &rep->kinds[MSM_KIND_QUEUE];
+    GHashTable *want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify)g_ptr_array_unref);
+    gboolean ok = msm_journal_foreach(journal, MSM_KIND_QUEUE, queue_digest_cb, want, error);
+    guint unreadable_in_a_row = 0;
+    while (ok) {
+        MsmItem *item = NULL;
+        GError *rerr = NULL;
+        if (!rc->codec->reader_next(reader, &item, &rerr)) {
+            if (msm_reader_error_is_per_entry(rerr) && ++unreadable_in_a_row < 100000) {
+                add_problem(rep, "verify: queue: %s", rerr->message);
+                g_error_free(rerr);
+                continue;
+            }
+            g_propagate_error(error, rerr);
+            ok = FALSE;
+            break;
+        }
+        unreadable_in_a_row = 0;
+        if (item == NULL)
+            break;
+        guint64 bytes = 0;
+        GError *err = NULL;
+        g_free(item->key);
+        item->key = g_strdup(QUEUE_DIGEST_KEY);
+        char *digest = msm_item_digest(item, &bytes, &err);
+        *read_bytes_r += bytes;
+        GPtrArray *keys = digest ? g_hash_table_lookup(want, digest) : NULL;
+        if (digest == NULL) {
+            k->verify_differs++;
+            add_problem(rep, "verify: queue %s cannot be read back: %s", item->key,
+                        err ? err->message : "error");
+        } else if (keys && keys->len > 0) {
+            /* one message the run wrote (a message already in the target is no concern) */
+            g_ptr_array_remove_index(keys, keys->len - 1);
+            k->verified++;
+        }
+        g_clear_error(&err);
+        g_free(digest);
+        msm_item_free(item);
+    }
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, want);
+    while (ok && g_hash_table_iter_next(&it, NULL, &value)) {
+        GPtrArray *keys = value;
+        for (guint i = 0; i < keys->len; i++) {
+            k->verify_missing++;
+            add_problem(rep, "verify: queue %s was written but no message in the target's "
+                        "queue has its envelope and body",
+                        (const char *)keys->pdata[i]);
+        }
+    }
+    g_hash_table_unref(want);
+    return ok;
+}
+
 /* Re-reads the target's data of one kind and compares digests with the journal. */
 static gboolean
 verify_kind(MsmRegistry *reg, MsmCtx *ctx, const char *to, MsmKind kind, MsmJournal *journal,
@@ -1016,6 +1110,14 @@ verify_kind(MsmRegistry *reg, MsmCtx *ctx, const char *to, MsmKind kind, MsmJour
         add_problem(rep, "verify: no codec reads the %s of %s; not verified", msm_kind_name(kind),
                     to);
         return TRUE;
+    }
+    if (kind == MSM_KIND_QUEUE) {
+        gpointer qr = rc->codec->reader_open(ctx, ctx->target_root, to, error);
+        if (qr == NULL)
+            return FALSE;
+        gboolean qok = verify_queue(rc, qr, journal, rep, read_bytes_r, error);
+        rc->codec->reader_close(qr);
+        return qok;
     }
     gpointer reader = rc->codec->reader_open(ctx, ctx->target_root, to, error);
     if (reader == NULL)
@@ -1631,30 +1733,40 @@ msm_engine_rollback(MsmRegistry *reg, const char *target_root, const char *run_i
     msm_journal_event(j, NULL, "rollback of run %s started", run_id);
     if (!msm_ctx_enter_hop(ctx, rep->from, rep->to, error))
         goto out;
-    if (guard && guard->guard->rollback) {
-        if (!guard->guard->rollback(ctx, error))
+    /* Every kind in reverse order with what the run left: the store by the guard's
+     * snapshot when a guard was active (it never touches the MTA queues, seed 004),
+     * every other kind (and the store without a guard) by its writer's rollback:
+     * configuration files restored byte for byte, directory undo LDIF, queue files. */
+    for (int i = MSM_KIND_COUNT - 1; i >= 0; i--) {
+        MsmKind k = kind_order[i];
+        guint64 counts[5] = {0};
+        if (!msm_journal_count(j, k, counts, error))
             goto out;
-    } else {
-        for (int i = MSM_KIND_COUNT - 1; i >= 0; i--) {
-            MsmKind k = kind_order[i];
-            guint64 counts[5] = {0};
-            if (!msm_journal_count(j, k, counts, error))
-                goto out;
-            if (counts[MSM_ITEM_DONE] + counts[MSM_ITEM_STARTED] + counts[MSM_ITEM_FAILED] == 0)
-                continue;
-            rep->kinds[k].ran = TRUE;
-            const MsmCodecRef *wc = msm_registry_find_codec(reg, k, rep->to);
-            if (wc == NULL || wc->codec->rollback == NULL) {
-                add_problem(rep, "%s: no loaded codec can roll back the %s written for %s",
-                            msm_kind_name(k), msm_kind_name(k), rep->to);
-                continue;
-            }
-            if (!wc->codec->rollback(ctx, target_root, rep->to, error)) {
-                g_prefix_error(error, "rolling back the %s: ", msm_kind_name(k));
+        if (counts[MSM_ITEM_DONE] + counts[MSM_ITEM_STARTED] + counts[MSM_ITEM_FAILED] == 0)
+            continue;
+        rep->kinds[k].ran = TRUE;
+        if (k == MSM_KIND_STORE && guard && guard->guard->rollback) {
+            msm_journal_event(j, NULL, "rollback: store by guard %s", guard_name);
+            if (!guard->guard->rollback(ctx, error)) {
+                g_prefix_error(error, "rolling back the store with guard %s: ", guard_name);
                 goto out;
             }
             rep->kinds[k].done = counts[MSM_ITEM_DONE];
+            continue;
         }
+        const MsmCodecRef *wc = msm_registry_find_codec(reg, k, rep->to);
+        if (wc == NULL || wc->codec->rollback == NULL) {
+            add_problem(rep, "%s: no loaded codec can roll back the %s written for %s",
+                        msm_kind_name(k), msm_kind_name(k), rep->to);
+            continue;
+        }
+        msm_journal_event(j, NULL, "rollback: %s by codec %s", msm_kind_name(k),
+                          wc->codec->name);
+        if (!wc->codec->rollback(ctx, target_root, rep->to, error)) {
+            g_prefix_error(error, "rolling back the %s: ", msm_kind_name(k));
+            goto out;
+        }
+        rep->kinds[k].done = counts[MSM_ITEM_DONE];
     }
     MsmHistoryEntry *e = msm_history_entry_new();
     g_free(e->action);

@@ -27,7 +27,8 @@ core_libmsmigrate_la_SOURCES = \
 	core/engine.c core/engine.h \
 	core/sample.c core/sample.h core/sample-model.h \
 	core/confdoc.c core/conf-keyvalue.c core/conf-mta.c core/conf-other.c \
-	core/merge.c core/merge-table.c core/merge-table.h
+	core/merge.c core/merge-table.c core/merge-table.h \
+	core/zfs.c core/zfs.h core/store-append.c core/store-append.h
 core_libmsmigrate_la_CFLAGS = $(AM_CFLAGS)
 core_libmsmigrate_la_LIBADD = $(GLIB_LIBS) $(LTDL_LIBS) $(BDB_LIBS)
 core_libmsmigrate_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 -no-undefined \
@@ -41,5 +42,6 @@ core_msmigrate_SOURCES = \
 	core/cli-run.c \
 	core/cli-sample.c \
 	core/cli-queue.c \
-	core/cli-config.c
+	core/cli-config.c \
+	core/cli-snapshot.c
 core_msmigrate_LDADD = core/libmsmigrate.la $(GLIB_LIBS)

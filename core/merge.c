@@ -793,7 +793,20 @@ msm_merge_changes_text(const char *file, const char *from, const char *to,
 {
     from = from ? from : "old";
     to = to ? to : "new";
-    GString *s = g_string_new("# msmigrate CHANGES 1\n");
+    /* sized up front: growing a large string by doubling frees big chunks, each of
+     * which makes malloc consolidate every small free chunk (superlinear) */
+    gsize estimate = 4096;
+    for (guint i = 0; changes && i < changes->len; i++) {
+        const MsmMergeChange *c = changes->pdata[i];
+        estimate += 96 + (c->section ? strlen(c->section) : 0) + (c->key ? strlen(c->key) : 0) +
+                    (c->old_value ? strlen(c->old_value) : 0) +
+                    (c->new_value ? strlen(c->new_value) : 0) +
+                    (c->old_default ? strlen(c->old_default) : 0) +
+                    (c->merged_value ? strlen(c->merged_value) : 0) +
+                    (c->reason ? strlen(c->reason) : 0);
+    }
+    GString *s = g_string_sized_new(estimate);
+    g_string_append(s, "# msmigrate CHANGES 1\n");
     g_string_append(s, "file=");
     append_quoted(s, file ? file : "");
     g_string_append(s, "\nfrom=");

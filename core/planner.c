@@ -155,7 +155,8 @@ msm_plan_build(MsmRegistry *reg, const char *from, const char *to, GError **erro
                     "the deployment is already at %s: nothing to plan", from);
         return NULL;
     }
-    if (msm_version_compare(from, to) > 0) {
+    if (!msm_version_is_custom(from) && !msm_version_is_custom(to) &&
+        msm_version_compare(from, to) > 0) {
         g_set_error(error, MSM_ERROR, MSM_ERROR_UNSUPPORTED,
                     "%s is older than %s: a plan only goes forward; to go back, use "
                     "'msmigrate rollback RUN' on the run that brought the deployment to %s",

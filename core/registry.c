@@ -94,6 +94,10 @@ msm_registry_new(void)
     guint n = 0;
     core_codecs[n++] = msm_core_config_files_codec();
     core_codecs[n++] = msm_core_pmdf_queue_codec();
+    core_codecs[n++] = msm_core_nms4_queue_codec();
+    core_codecs[n++] = msm_core_maildir_codec();
+    core_codecs[n++] = msm_core_nms4_store_codec();
+    core_codecs[n++] = msm_core_classic_store_codec();
     /* one line per further core codec (builtin.h declares them) */
     core_codecs[n] = NULL;
     g_assert(n < G_N_ELEMENTS(core_codecs));

@@ -176,10 +176,10 @@ static const SampleVersion versions[] = {
      "msmigrate-plugin-nms3x (NMS 3.x queue codec)", 0},
     {"nms-4.0", "nms", MSM_SAMPLE_SCHEMA_NMS, 951868800, "Netscape Messaging Server 4.0",
      "/usr/netscape/server4", "core's NMS 4.x store codec (libmsmigrate)",
-     "msmigrate-plugin-nms4x (NMS 4.x queue codec)", V_NETSCAPEROOT},
+     "core's NMS 4.x queue codec (libmsmigrate)", V_NETSCAPEROOT},
     {"nms-4.1", "nms", MSM_SAMPLE_SCHEMA_NMS, 970358400, "Netscape Messaging Server 4.15",
      "/usr/netscape/server4", "core's NMS 4.x store codec (libmsmigrate)",
-     "msmigrate-plugin-nms4x (NMS 4.x queue codec)", V_NETSCAPEROOT},
+     "core's NMS 4.x queue codec (libmsmigrate)", V_NETSCAPEROOT},
     {"ims-5.2", "ims", MSM_SAMPLE_SCHEMA_1, 1022889600,
      "iPlanet Messaging Server 5.2 HotFix 2.04 (built Feb 12 2005)", "/usr/iplanet/server5",
      "msmigrate-plugin-ims52 or " CLASSIC, PMDFQ, V_NSMANAGED | V_LOCAL_CONF},
@@ -1653,6 +1653,16 @@ queue_add(GPtrArray *out, const MsmSampleModel *m, const char *channel, guint n,
     q->last_attempt = attempts > 0 ? q->created + (gint64)attempts * rng_range(r, 600, 3600) : 0;
     q->held = held;
     q->name = queue_file_name(r, attempts, held);
+    if (m->schema == MSM_SAMPLE_SCHEMA_NMS) {
+        /* NMS queue file names (docs/formats/queue-nms3.md, queue-nms4.md): the same
+         * random part, without the PMDF attempts prefix */
+        char *id = g_strndup(q->name + 2, 11);
+        g_free(q->name);
+        q->name = strcmp(m->version, "nms-3.x") == 0
+                      ? g_strconcat(held ? "hf" : "qf", id, NULL)
+                      : g_strconcat(id, held ? ".held" : ".msg", NULL);
+        g_free(id);
+    }
     MsgParams p = {0};
     static const MsmSampleMessageKind kinds[] = {MSM_SAMPLE_MSG_PLAIN, MSM_SAMPLE_MSG_ALTERNATIVE,
                                                  MSM_SAMPLE_MSG_MIXED, MSM_SAMPLE_MSG_LATIN1};

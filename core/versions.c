@@ -242,6 +242,14 @@ const char *
 msm_version_resolve(const char *text, GError **error)
 {
     g_return_val_if_fail(text != NULL, NULL);
+    {
+        char *lower = g_ascii_strdown(text, -1);
+        gboolean custom = msm_version_is_custom(lower);
+        const char *interned = custom ? g_intern_string(lower) : NULL;
+        g_free(lower);
+        if (custom)
+            return interned;
+    }
     char *key = fold(text);
     GPtrArray *hits = g_ptr_array_new();
     const char *reason = NULL;
@@ -289,11 +297,25 @@ msm_version_resolve(const char *text, GError **error)
     return result;
 }
 
-/* TRUE if id is one of the canonical ids. */
+/* TRUE if id names a third-party version: "x-" then lowercase letters, digits,
+ * '.', '-' or '_' (at most 64 characters in all). docs/versions.md "Versions of
+ * third-party plugins". */
+gboolean
+msm_version_is_custom(const char *id)
+{
+    if (id == NULL || !g_str_has_prefix(id, "x-") || id[2] == '\0' || strlen(id) > 64)
+        return FALSE;
+    for (const char *p = id + 2; *p; p++)
+        if (!(g_ascii_islower(*p) || g_ascii_isdigit(*p) || *p == '.' || *p == '-' || *p == '_'))
+            return FALSE;
+    return TRUE;
+}
+
+/* TRUE if id is one of the canonical ids or a third-party id. */
 gboolean
 msm_version_is_known(const char *id)
 {
-    return version_index(id) >= 0;
+    return version_index(id) >= 0 || msm_version_is_custom(id);
 }
 
 /* Orders ids by their place in the product table; unknown ids last. */
@@ -315,7 +337,9 @@ const char *
 msm_version_display_name(const char *id)
 {
     int i = version_index(id);
-    return i < 0 ? NULL : versions[i].display;
+    if (i < 0)
+        return msm_version_is_custom(id) ? g_intern_string(id) : NULL;
+    return versions[i].display;
 }
 
 /* "sims", "nms", "ims" or "ms", or NULL if unknown. */
@@ -323,7 +347,9 @@ const char *
 msm_version_family(const char *id)
 {
     int i = version_index(id);
-    return i < 0 ? NULL : versions[i].family;
+    if (i < 0)
+        return msm_version_is_custom(id) ? "x" : NULL;
+    return versions[i].family;
 }
 
 /* The canonical ids in product order, NULL-terminated. */

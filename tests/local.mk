@@ -212,7 +212,10 @@ INTEGRATION_TESTS = \
 	tests/integration/cli-resume-kill.sh \
 	tests/integration/cli-config.sh \
 	tests/integration/cli-queue.sh \
-	tests/integration/m4-plugin-macro.sh
+	tests/integration/m4-plugin-macro.sh \
+	tests/integration/packaging-deb.sh \
+	tests/integration/packaging-rpm.sh \
+	tests/integration/zfs-guard.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/plugins/fx-hops.c \
 	tests/plugins/fx-broken.c tests/plugins/fx-pending.c
@@ -222,3 +225,9 @@ print-unit-tests:
 	@echo $(UNIT_TESTS)
 .PHONY: print-unit-tests
 EXTRA_DIST += tests/demo.sh tests/fuzz/run.sh tests/fuzz/fuzz-pmdf-queue.c tests/fuzz/fuzz-confdoc.c tests/fuzz/README.md
+
+# ---- test tools (never installed) ----
+check_PROGRAMS += tests/tools/msm-deliver
+tests_tools_msm_deliver_SOURCES = tests/tools/msm-deliver.c
+tests_tools_msm_deliver_CFLAGS = $(AM_CFLAGS)
+tests_tools_msm_deliver_LDADD = core/libmsmigrate.la $(GLIB_LIBS)

@@ -74,6 +74,13 @@ typedef struct {
     gpointer spare[8]; /* must be NULL */
 } MsmCodec;
 
+/* The codec the run's loaded plugins (or core) provide for kind at version, the
+ * one the host itself would use; NULL when none is loaded. For guards and tools
+ * that must read or write data of a version other than their hop's (the ZFS guard
+ * reads the migrated store and restores into the old one). (transfer none: valid
+ * while the context is) */
+const MsmCodec *msm_ctx_find_codec(MsmCtx *ctx, MsmKind kind, const char *version);
+
 G_END_DECLS
 
 #endif

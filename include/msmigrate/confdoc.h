@@ -41,6 +41,9 @@ typedef struct {
     GString *raw;    /* the exact bytes, with every physical line and its line end */
     guint line;      /* first physical line, 1-based */
     guint nlines;    /* physical lines covered */
+    /* section and key are a node's identity: the document indexes them, so never
+     * change them in place on a node that is in a document (remove the entity and
+     * set it again). value, raw bytes and line numbers may be changed. */
     char *section;   /* identity of the enclosing section; "" at the top level */
     char *key;       /* ENTRY: entity name within the section; SECTION: the section
                       * identity; INCLUDE: the file referred to; else NULL */

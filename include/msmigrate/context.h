@@ -55,6 +55,10 @@ char *msm_ctx_secret(MsmCtx *ctx, const char *name, GError **error);
 char *msm_ctx_artifact_path(MsmCtx *ctx, const char *relname, GError **error);
 /* Logs to the run log (and the terminal at INFO and above). Never log a secret. */
 void msm_ctx_log(MsmCtx *ctx, MsmLogLevel level, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* Records an event in the run's journal (shown by `msmigrate status` and kept with
+ * the run), e.g. what a guard did: "snapshot tank/store@msmigrate-...". Does
+ * nothing outside a run. Never put a secret in it. */
+void msm_ctx_journal_event(MsmCtx *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* In a migrator's finish callback: adds a new item that did not exist in the
  * source (a file only the new version has). The item goes through the remaining
  * hops of the chain and is journalled like any other. Takes ownership of item. */

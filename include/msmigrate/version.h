@@ -18,13 +18,21 @@ G_BEGIN_DECLS
  * MSM_ERROR_AMBIGUOUS ("4.0": SIMS or NMS) or MSM_ERROR_UNSUPPORTED (older than
  * NMS 3.01), the message saying why and what to type instead. */
 const char *msm_version_resolve(const char *text, GError **error);
-/* TRUE if id is one of the canonical ids. */
+/* TRUE if id is one of the canonical ids or a third-party id (below). */
 gboolean msm_version_is_known(const char *id);
+/* TRUE if id is a third-party version id: "x-" followed by lowercase letters,
+ * digits, '.', '-' or '_' (64 characters at most), e.g. "x-mbox" for a plugin's
+ * custom store. Such ids are nodes of the version graph like the products' ones,
+ * resolve to themselves, belong to family "x", and sort after every product
+ * version; the host knows nothing else about them (no layout, no detection). */
+gboolean msm_version_is_custom(const char *id);
 /* Orders two canonical ids along the product line: <0, 0, >0. Unknown ids sort last. */
 int msm_version_compare(const char *a, const char *b);
-/* Human name: "iPlanet Messaging Server 5.2". (transfer none, static) */
+/* Human name: "iPlanet Messaging Server 5.2"; a third-party id names itself.
+ * (transfer none, static) */
 const char *msm_version_display_name(const char *id);
-/* Product family: "sims", "nms", "ims", "ms". (transfer none, static) */
+/* Product family: "sims", "nms", "ims", "ms", or "x" for a third-party id.
+ * (transfer none, static) */
 const char *msm_version_family(const char *id);
 /* All canonical ids in product order, NULL-terminated. (transfer none, static) */
 const char *const *msm_version_all(void);

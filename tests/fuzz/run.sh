@@ -16,10 +16,13 @@ libs="$(pkg-config --libs glib-2.0) -lltdl -ldb-5.3"
 core_src=$(ls "$here"/core/*.c | grep -v '/cli')
 passed=0
 failed=0
-for t in pmdf-queue confdoc; do
+for t in pmdf-queue nms-queue confdoc uc; do
     bin="$out/fuzz-$t"
+    extra=""
+    # the NMS 3.x queue codec lives in the nms3x plugin
+    [ "$t" = nms-queue ] && extra="$here/plugins/nms3x/codec-nms3-queue.c"
     # shellcheck disable=SC2086
-    if ! $cc $flags -DPLUGINDIR='"/nonexistent"' -o "$bin" "$here/tests/fuzz/fuzz-$t.c" $core_src $libs \
+    if ! $cc $flags -DPLUGINDIR='"/nonexistent"' -o "$bin" "$here/tests/fuzz/fuzz-$t.c" $core_src $extra $libs \
         >"$out/build-$t.log" 2>&1; then
         echo "not ok - fuzz-$t does not build"; sed 's/^/    | /' "$out/build-$t.log" | tail -20
         failed=$((failed + 1)); continue
@@ -35,6 +38,15 @@ for t in pmdf-queue confdoc; do
         find "$out/samples" -path '*queue*' -type f | head -40 | while read -r f; do
             cp "$f" "$corpus/$(basename "$f")"
         done
+    elif [ "$t" = nms-queue ]; then
+        # first byte: even = an NMS 4.x message file, odd = an NMS 3.x control file
+        "$build/core/msmigrate" sample --no-default-plugin-dir --version nms-4.1 --users 3 --seed 1 \
+            "$out/samples/nms-4.1" >/dev/null 2>&1
+        find "$out/samples/nms-4.1" -path '*queue*' -type f | head -20 | while read -r f; do
+            { printf '\000'; cat "$f"; } >"$corpus/n4-$(basename "$f")"
+        done
+        printf '\001V3\nSa@b\nRc@d\nOrfc822;c@d\nN6\nA2\nT100\nL200\nXu;M\n' >"$corpus/n3-a"
+        printf '\003V3\nS\nRx@y\n' >"$corpus/n3-b"
     else
         i=0
         find "$out/samples" -type f ! -path '*/ldap/*' ! -path '*queue*' | while read -r f; do

@@ -16,6 +16,7 @@
 #include <msmigrate/msmigrate.h>
 
 #include "builtin.h"
+#include "ctxpriv.h"
 #include "engine.h"
 #include "pmdf.h"
 #include "registry.h"
@@ -714,6 +715,75 @@ test_large_body_streamed(void)
     g_free(qd);
 }
 
+/* NMS queue file names become PMDF names (attempts prefix + the NMS id); others are refused. */
+static void
+test_foreign_names(void)
+{
+    const char *root = msm_test_tmpdir();
+    GError *err = NULL;
+    static const struct {
+        const char *name;
+        gboolean held;
+        const char *want;
+    } ex[] = {{"qfAb12_x", FALSE, "ZZAb12_x.00"},
+              {"hfAb13", TRUE, "ZZAb13.HELD"},
+              {"Cd34.msg", FALSE, "ZZCd34.00"},
+              {"Cd35.held", TRUE, "ZZCd35.HELD"}};
+    for (gsize i = 0; i < G_N_ELEMENTS(ex); i++) {
+        MsmItem *it = make_item("tcp_local", ex[i].name, "x\n");
+        ((MsmQueuedMessage *)it->payload)->held = ex[i].held;
+        CU_ASSERT_TRUE(put_item(root, it, &err));
+        CU_ASSERT_PTR_NULL(err);
+        char *qd = qdir_of(root, QV);
+        char *f = g_build_filename(qd, "tcp_local", ex[i].want, NULL);
+        CU_ASSERT_TRUE(g_file_test(f, G_FILE_TEST_IS_REGULAR));
+        g_free(f);
+        g_free(qd);
+        msm_item_free(it);
+    }
+}
+
+/* A run's puts are undone by rollback: new files removed, replaced ones restored. */
+static void
+test_rollback(void)
+{
+    const char *root = msm_test_tmpdir();
+    const char *work = msm_test_tmpdir();
+    char *old = put_file(root, "tcp_local", "ZZold.00", "before", -1);
+    const MsmCodec *c = msm_core_pmdf_queue_codec();
+    MsmCtx *ctx = msm_ctx_new();
+    ctx->work_dir = g_strdup(work);
+    GError *err = NULL;
+    gpointer w = c->writer_open(ctx, root, QV, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    MsmItem *a = make_item("tcp_local", "ZZold.00", "new bytes\n");
+    MsmItem *b = make_item("ims-ms", "ZZnew.00", "x\n");
+    CU_ASSERT_TRUE(c->writer_put(w, a, &err));
+    /* put again (a resumed run): rollback must still restore the bytes from before the run */
+    MsmItem *a2 = make_item("tcp_local", "ZZold.00", "newer bytes\n");
+    CU_ASSERT_TRUE(c->writer_put(w, a2, &err));
+    msm_item_free(a2);
+    CU_ASSERT_TRUE(c->writer_put(w, b, &err));
+    c->writer_close(w);
+    char *qd = qdir_of(root, QV);
+    char *nf = g_build_filename(qd, "ims-ms", "ZZnew.00", NULL);
+    CU_ASSERT_TRUE(g_file_test(nf, G_FILE_TEST_EXISTS));
+    CU_ASSERT_TRUE(c->rollback(ctx, root, QV, &err));
+    CU_ASSERT_TRUE(c->rollback(ctx, root, QV, &err)); /* idempotent */
+    CU_ASSERT_FALSE(g_file_test(nf, G_FILE_TEST_EXISTS));
+    GBytes *b0 = file_bytes(old);
+    CU_ASSERT_TRUE(b0 && g_bytes_get_size(b0) == 6 &&
+                   memcmp(g_bytes_get_data(b0, NULL), "before", 6) == 0);
+    if (b0)
+        g_bytes_unref(b0);
+    msm_item_free(a);
+    msm_item_free(b);
+    msm_ctx_free(ctx);
+    g_free(nf);
+    g_free(qd);
+    g_free(old);
+}
+
 static void
 test_registered(void)
 {
@@ -726,13 +796,16 @@ test_registered(void)
         CU_ASSERT_PTR_NOT_NULL(ref);
         CU_ASSERT_TRUE(ref && ref->codec == msm_core_pmdf_queue_codec());
     }
-    CU_ASSERT_PTR_NULL(msm_registry_find_codec(reg, MSM_KIND_QUEUE, "nms-4.1"));
+    /* NMS 4.x has core's own queue codec; NMS 3.x's comes with the nms3x plugin */
+    const MsmCodecRef *n4 = msm_registry_find_codec(reg, MSM_KIND_QUEUE, "nms-4.1");
+    CU_ASSERT_TRUE(n4 && n4->codec == msm_core_nms4_queue_codec());
     CU_ASSERT_PTR_NULL(msm_registry_find_codec(reg, MSM_KIND_QUEUE, "nms-3.x"));
     CU_ASSERT_TRUE(msm_core_pmdf_queue_codec()->flags & MSM_CODEC_THREADSAFE);
     msm_registry_free(reg);
 }
 
-MSM_TEST_MAIN("queue-pmdf", MSM_TEST(test_attempts), MSM_TEST(test_parse_and_rewrite),
+MSM_TEST_MAIN("queue-pmdf", MSM_TEST(test_foreign_names), MSM_TEST(test_rollback),
+              MSM_TEST(test_attempts), MSM_TEST(test_parse_and_rewrite),
               MSM_TEST(test_sample_roundtrip), MSM_TEST(test_subdirs_temporaries_links),
               MSM_TEST(test_held), MSM_TEST(test_malformed), MSM_TEST(test_refusals),
               MSM_TEST(test_large_body_streamed), MSM_TEST(test_registered))

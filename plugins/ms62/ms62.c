@@ -1,0 +1,42 @@
+/*
+ * NAME
+ *	ms62.c - the ms62 adapter: Messaging Server 6.2 and 6.2p3 -> 6.3
+ * SUMMARY
+ *	The descriptor and hop table of plugin ms62 (DESIGN §3): ms-6.2 ->
+ *	ms-6.3 and ms-6.2p3 -> ms-6.3, the patch / patch-config /
+ *	install-newconfig procedure of seed 001 with its preconditions. The
+ *	configuration migrators are in config.c; the directory step
+ *	(ugdir_diff.ldif imported with ldapmodify) is pending until the
+ *	directory migrator is wired (plugins/README.md).
+ * OWNERSHIP
+ *	Everything here is static const data (transfer none).
+ */
+#include "config.h"
+
+#include "../common/preconditions.h"
+#include "ms62.h"
+
+static const MsmHop ms62_hops[] = {
+    {.from = "ms-6.2",
+     .to = "ms-6.3",
+     .flags = MSM_HOP_IN_PLACE,
+     .preconditions = pre_6x,
+     .summary = "MS 6.2 to 6.3 by patch (seed 001: patch-config, install-newconfig)",
+     .reversible_note = "uninstall-newconfig restores the 6.2 configuration (seed 001)",
+     .config = &ms62_config_62_63,
+     .pending_kinds = 1u << MSM_KIND_DIRECTORY},
+    {.from = "ms-6.2p3",
+     .to = "ms-6.3",
+     .flags = MSM_HOP_IN_PLACE | MSM_HOP_IRREVERSIBLE,
+     .preconditions = pre_6x,
+     .summary = "MS 6.2p3 to 6.3 (seed 001; cannot be rolled back on Linux)",
+     .reversible_note = "seed 001: the 6.2p3 patches cannot be backed out on Linux",
+     .config = &ms62_config_62p3_63,
+     .pending_kinds = 1u << MSM_KIND_DIRECTORY},
+    {.from = NULL},
+};
+
+MSM_PLUGIN_DEFINE(ms62, .name = "ms62",
+                  .description = "Sun Java System Messaging Server 6.2 / 6.2p3 -> 6.3",
+                  .version = PACKAGE_VERSION, .license = "GPL-3.0-or-later",
+                  .package = "msmigrate-plugin-ms62", .origin = "msmigrate", .hops = ms62_hops);
