@@ -115,6 +115,15 @@ explain_no_path(MsmRegistry *reg, const char *from, const char *to, GError **err
         const MsmCatalogueHop *c = design->pdata[i];
         g_string_append_printf(chain, " -> %s", c->to);
     }
+    /* Every package the chain still needs, in chain order, each once. */
+    GString *needed = g_string_new(NULL);
+    guint n_needed = 0;
+    for (guint i = 0; i < design->len; i++) {
+        const MsmCatalogueHop *c = design->pdata[i];
+        if (msm_registry_find_hop(reg, c->from, c->to) || strstr(needed->str, c->package))
+            continue;
+        g_string_append_printf(needed, "%s%s", n_needed++ ? ", " : "", c->package);
+    }
     for (guint i = 0; i < design->len; i++) {
         const MsmCatalogueHop *c = design->pdata[i];
         if (msm_registry_find_hop(reg, c->from, c->to))
@@ -132,8 +141,15 @@ explain_no_path(MsmRegistry *reg, const char *from, const char *to, GError **err
                         "comes with plugin %s: install the package %s (the chain would be %s)",
                         from, to, c->from, c->to, c->plugin, c->package, chain->str);
         }
+        if (n_needed > 1 && error && *error) {
+            char *msg = g_strdup_printf("%s; every package the chain needs: %s",
+                                        (*error)->message, needed->str);
+            g_free((*error)->message);
+            (*error)->message = msg;
+        }
         break;
     }
+    g_string_free(needed, TRUE);
     if (error && *error == NULL)
         g_set_error(error, MSM_ERROR, MSM_ERROR_NO_PATH,
                     "no plan from %s to %s with the loaded plugins (the design's chain is %s)",

@@ -1,6 +1,6 @@
 # plugins/ims52/local.mk - the ims52 adapter (iMS 5.2 -> MS 6.0), package msmigrate-plugin-ims52
 IMS52_TEMPLATES = $(shell cd $(top_srcdir) && find plugins/ims52/templates -type f 2>/dev/null | LC_ALL=C sort)
-EXTRA_DIST += plugins/ims52/templates
+EXTRA_DIST += $(IMS52_TEMPLATES)
 if BUILD_PLUGIN_ims52
 plugins_LTLIBRARIES += plugins/ims52/ims52.la
 plugins_ims52_ims52_la_SOURCES = plugins/ims52/ims52.c plugins/ims52/ims52.h \

@@ -1,6 +1,6 @@
 # plugins/ms60/local.mk - the ms60 adapter, package msmigrate-plugin-ms60
 MS60_TEMPLATES = $(shell cd $(top_srcdir) && find plugins/ms60/templates -type f 2>/dev/null | LC_ALL=C sort)
-EXTRA_DIST += plugins/ms60/templates
+EXTRA_DIST += $(MS60_TEMPLATES)
 if BUILD_PLUGIN_ms60
 plugins_LTLIBRARIES += plugins/ms60/ms60.la
 plugins_ms60_ms60_la_SOURCES = plugins/ms60/ms60.c plugins/ms60/ms60.h \

@@ -1,6 +1,6 @@
 # plugins/ms62/local.mk - the ms62 adapter, package msmigrate-plugin-ms62
 MS62_TEMPLATES = $(shell cd $(top_srcdir) && find plugins/ms62/templates -type f 2>/dev/null | LC_ALL=C sort)
-EXTRA_DIST += plugins/ms62/templates
+EXTRA_DIST += $(MS62_TEMPLATES)
 if BUILD_PLUGIN_ms62
 plugins_LTLIBRARIES += plugins/ms62/ms62.la
 plugins_ms62_ms62_la_SOURCES = plugins/ms62/ms62.c plugins/ms62/ms62.h \

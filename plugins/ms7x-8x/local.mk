@@ -1,6 +1,6 @@
 # plugins/ms7x-8x/local.mk - the ms7x-8x adapter (MS 6.3 -> 7.0 -> 7.0.5, 7.x/8.0.x -> 8.1), package msmigrate-plugin-ms7x-8x
 MS7X_8X_TEMPLATES = $(shell cd $(top_srcdir) && find plugins/ms7x-8x/templates -type f 2>/dev/null | LC_ALL=C sort)
-EXTRA_DIST += plugins/ms7x-8x/templates
+EXTRA_DIST += $(MS7X_8X_TEMPLATES)
 if BUILD_PLUGIN_ms7x_8x
 plugins_LTLIBRARIES += plugins/ms7x-8x/ms7x-8x.la
 plugins_ms7x_8x_ms7x_8x_la_SOURCES = plugins/ms7x-8x/ms7x-8x.c plugins/ms7x-8x/ms7x-8x.h \

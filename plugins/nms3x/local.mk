@@ -1,6 +1,6 @@
 # plugins/nms3x/local.mk - the nms3x adapter, package msmigrate-plugin-nms3x
 NMS3X_TEMPLATES = $(shell cd $(top_srcdir) && find plugins/nms3x/templates -type f 2>/dev/null | LC_ALL=C sort)
-EXTRA_DIST += plugins/nms3x/templates
+EXTRA_DIST += $(NMS3X_TEMPLATES)
 if BUILD_PLUGIN_nms3x
 plugins_LTLIBRARIES += plugins/nms3x/nms3x.la
 plugins_nms3x_nms3x_la_SOURCES = plugins/nms3x/nms3x.c plugins/nms3x/nms3x.h \

@@ -1,6 +1,6 @@
 # plugins/nms4x/local.mk - the nms4x adapter, package msmigrate-plugin-nms4x
 NMS4X_TEMPLATES = $(shell cd $(top_srcdir) && find plugins/nms4x/templates -type f 2>/dev/null | LC_ALL=C sort)
-EXTRA_DIST += plugins/nms4x/templates
+EXTRA_DIST += $(NMS4X_TEMPLATES)
 if BUILD_PLUGIN_nms4x
 plugins_LTLIBRARIES += plugins/nms4x/nms4x.la
 plugins_nms4x_nms4x_la_SOURCES = plugins/nms4x/nms4x.c plugins/nms4x/nms4x.h \

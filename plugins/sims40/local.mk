@@ -1,6 +1,6 @@
 # plugins/sims40/local.mk - the sims40 adapter, package msmigrate-plugin-sims40
 SIMS40_TEMPLATES = $(shell cd $(top_srcdir) && find plugins/sims40/templates -type f 2>/dev/null | LC_ALL=C sort)
-EXTRA_DIST += plugins/sims40/templates
+EXTRA_DIST += $(SIMS40_TEMPLATES)
 if BUILD_PLUGIN_sims40
 plugins_LTLIBRARIES += plugins/sims40/sims40.la
 plugins_sims40_sims40_la_SOURCES = plugins/sims40/sims40.c plugins/sims40/sims40.h \

@@ -494,16 +494,20 @@ mig_transform(MsmCtx *ctx, MsmItem *item, GError **error)
     g_mutex_lock(&mig_lock);
     const char *to = g_hash_table_lookup(mig_map, f->owner->user);
     char *newname = to ? g_strdup(to) : NULL;
+    /* Every ACL entry naming a renamed user follows it, the owner's own and the
+     * rights it was granted on other users' folders (a grant to the old name
+     * would otherwise name nobody on the new server). */
+    for (guint i = 0; f->acl && i < f->acl->len; i++) {
+        MsmAce *a = f->acl->pdata[i];
+        const char *ato = g_hash_table_lookup(mig_map, a->identifier);
+        if (ato) {
+            g_free(a->identifier);
+            a->identifier = g_strdup(ato);
+        }
+    }
     g_mutex_unlock(&mig_lock);
     if (newname == NULL)
         return MSM_RESULT_CONTINUE;
-    for (guint i = 0; i < f->acl->len; i++) {
-        MsmAce *a = f->acl->pdata[i];
-        if (strcmp(a->identifier, f->owner->user) == 0) {
-            g_free(a->identifier);
-            a->identifier = g_strdup(newname);
-        }
-    }
     g_free(f->owner->user);
     f->owner->user = newname;
     g_free(item->key);

@@ -542,10 +542,16 @@ test_store_migrator(void)
     CU_ASSERT_STRING_EQUAL(((MsmAce *)f->acl->pdata[0])->identifier, "Anderson");
     CU_ASSERT_STRING_EQUAL(((MsmAce *)f->acl->pdata[1])->identifier, "anyone");
     msm_item_free(it);
+    /* a user not renamed keeps its name; rights it granted to a renamed user follow */
     MsmFolder *g = msm_folder_new(msm_owner_new("kolander"), "INBOX");
+    g_ptr_array_add(g->acl, msm_ace_new("kolander", "lrswipcda"));
+    g_ptr_array_add(g->acl, msm_ace_new("anderson", "lrs"));
     it = msm_item_new(MSM_KIND_STORE, "user/kolander/INBOX", g);
     CU_ASSERT(m->transform(ctx, it, NULL) == MSM_RESULT_CONTINUE);
     CU_ASSERT_STRING_EQUAL(it->key, "user/kolander/INBOX");
+    CU_ASSERT_STRING_EQUAL(g->owner->user, "kolander");
+    CU_ASSERT_STRING_EQUAL(((MsmAce *)g->acl->pdata[0])->identifier, "kolander");
+    CU_ASSERT_STRING_EQUAL(((MsmAce *)g->acl->pdata[1])->identifier, "Anderson");
     msm_item_free(it);
     CU_ASSERT(m->finish(ctx, NULL));
     /* a bad map stops the run at preflight */
