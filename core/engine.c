@@ -665,6 +665,7 @@ process_item(KindRun *kr, MsmItem *item, guint start, gboolean emitted)
     MsmKindReport *k = &kr->rep->kinds[kr->kind];
     GError *err = NULL;
     MsmJournalRecord rec;
+    char *src_key = g_strdup(item->key); /* a hop may rename the item (sims40 owner renames) */
     if (msm_journal_lookup(kr->journal, kr->kind, item->key, &rec, &err)) {
         gboolean finished = rec.status == MSM_ITEM_DONE || rec.status == MSM_ITEM_SKIPPED;
         msm_journal_record_clear(&rec);
@@ -753,9 +754,14 @@ process_item(KindRun *kr, MsmItem *item, guint start, gboolean emitted)
         count(kr, &k->bytes, bytes);
         if (emitted)
             count(kr, &k->emitted, 1);
+        /* renamed: the source key is finished too (no digest: verify skips it) */
+        if (strcmp(src_key, item->key) != 0)
+            msm_journal_record(kr->journal, kr->kind, src_key, MSM_ITEM_DONE, NULL, 0,
+                               item->key, NULL);
     }
     g_free(digest);
 out:
+    g_free(src_key);
     msm_item_free(item);
     count(kr, &kr->processed, 1);
 }
@@ -1010,7 +1016,7 @@ static gboolean
 missing_cb(MsmKind kind, const char *key, const MsmJournalRecord *rec, gpointer user_data)
 {
     MissingScan *ms = user_data;
-    if (rec->status == MSM_ITEM_DONE && !g_hash_table_contains(ms->seen, key)) {
+    if (rec->status == MSM_ITEM_DONE && rec->digest && !g_hash_table_contains(ms->seen, key)) {
         ms->k->verify_missing++;
         add_problem(ms->rep, "verify: %s %s is in the journal but not in the target",
                     msm_kind_name(kind), key);
@@ -1659,6 +1665,9 @@ msm_engine_verify(MsmRegistry *reg, const char *target_root, const char *run_id,
         rep->kinds[k].failed = counts[MSM_ITEM_FAILED] + counts[MSM_ITEM_STARTED];
         if (!verify_kind(reg, ctx, rep->to, k, j, rep, &rep->kinds[k].bytes, error))
             goto out;
+        /* items written (renamed source keys are DONE without a digest: not counted) */
+        rep->kinds[k].done = rep->kinds[k].verified + rep->kinds[k].verify_missing +
+                             rep->kinds[k].verify_differs;
         differs |= rep->kinds[k].verify_missing + rep->kinds[k].verify_differs +
                        rep->kinds[k].failed >
                    0;
