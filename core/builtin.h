@@ -49,4 +49,10 @@ const MsmCodec *msm_core_nms4_store_codec(void);
  * Naming helpers are in codec-classic-store.h. (transfer none: static) */
 const MsmCodec *msm_core_classic_store_codec(void);
 
+/* The directory of every canonical version for `msmigrate run`: kind
+ * MSM_KIND_DIRECTORY, name "directory", offline (<root>/ldap/directory.ldif) or
+ * online (profile [directory] uri) (docs/formats/directory-run.md).
+ * (transfer none: static) */
+const MsmCodec *msm_core_directory_codec(void);
+
 #endif

@@ -98,6 +98,7 @@ msm_registry_new(void)
     core_codecs[n++] = msm_core_maildir_codec();
     core_codecs[n++] = msm_core_nms4_store_codec();
     core_codecs[n++] = msm_core_classic_store_codec();
+    core_codecs[n++] = msm_core_directory_codec();
     /* one line per further core codec (builtin.h declares them) */
     core_codecs[n] = NULL;
     g_assert(n < G_N_ELEMENTS(core_codecs));

@@ -32,7 +32,7 @@ mkdir -p "$demo/target/config" "$demo/target/data"
 echo "# installed 8.1 defaults" >"$demo/target/config/msg.conf.defaults"
 confirm="--confirm direct-ldap --confirm clean-shutdown"
 
-step "4. a run of every kind is refused: store, queue and directory are not wired yet (exit 3)" \
+step "4. a run of every kind is refused: the directory step of 6.0 -> 6.3 (seed 001) is not wired yet (exit 3)" \
     "msmigrate run --source src --target target --to 8.1 $confirm"
 rc=0
 "$msm" run $plugins --source "$demo/src" --target "$demo/target" --to 8.1 $confirm \
@@ -41,12 +41,12 @@ grep -m1 "NOT YET SUPPORTED\|--only" "$demo/refused.txt" || true
 echo "(exit $rc)"
 [ "$rc" -eq 3 ]
 
-step "5. the configuration, 5.2 -> 6.0 -> 6.3 -> 7.0 -> 8.1 in one run" \
-    "msmigrate run ... --only config $confirm"
-"$msm" run $plugins --source "$demo/src" --target "$demo/target" --to 8.1 --only config \
+step "5. the configuration and the message store, 5.2 -> 6.0 -> 6.3 -> 7.0 -> 8.1 in one run" \
+    "msmigrate run ... --only config,store $confirm"
+"$msm" run $plugins --source "$demo/src" --target "$demo/target" --to 8.1 --only config,store \
     $confirm --no-progress --json >"$demo/run.json"
 run=$(jq -r .run_id "$demo/run.json")
-jq -r '"exit \(.exit_code): \(.kinds.config.done) files migrated, \(.kinds.config.verified) verified"' \
+jq -r '"exit \(.exit_code): \(.kinds.config.done) configuration files migrated, \(.kinds.config.verified) verified; \(.kinds.store.done) store folders (classic store 5.2 -> 8.1 generation), \(.kinds.store.verified) verified"' \
     "$demo/run.json"
 art="$demo/target/.msmigrate/runs/$run/artifacts"
 

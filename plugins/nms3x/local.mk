@@ -3,7 +3,7 @@ NMS3X_TEMPLATES = $(shell cd $(top_srcdir) && find plugins/nms3x/templates -type
 EXTRA_DIST += $(NMS3X_TEMPLATES)
 if BUILD_PLUGIN_nms3x
 plugins_LTLIBRARIES += plugins/nms3x/nms3x.la
-plugins_nms3x_nms3x_la_SOURCES = plugins/nms3x/nms3x.c plugins/nms3x/nms3x.h \
+plugins_nms3x_nms3x_la_SOURCES = plugins/nms3x/nms3x.c plugins/nms3x/nms3x.h plugins/nms3x/directory.c \
 	plugins/nms3x/config.c \
 	plugins/nms3x/codec-nms3-store.c plugins/nms3x/codec-nms3-store.h \
 	plugins/nms3x/upgrade.c plugins/nms3x/upgrade.h plugins/nms3x/codec-nms3-queue.c $(PLUGIN_COMMON_SOURCES) \

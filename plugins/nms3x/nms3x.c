@@ -4,8 +4,8 @@
  * SUMMARY
  *	The descriptor and hop table of plugin nms3x (DESIGN §3): nms-3.x ->
  *	nms-4.1 (seed 002: upgrade -s, -m, qconvert), with the seeds'
- *	preconditions. The configuration migrator is in config.c; the store,
- *	queue and directory steps are pending until their migrators are wired.
+ *	preconditions. The configuration migrator is in config.c; the directory
+ *	(imsdirmig -M nms) in directory.c (docs/formats/directory-run.md).
  * OWNERSHIP
  *	Everything here is static const data (transfer none).
  */
@@ -28,7 +28,7 @@ static const MsmHop nms3x_hops[] = {
      .config = &nms3x_config_3x_41,
      .store = &nms3x_store_3x_41,
      .queue = &msm_queue_channel_migrator,
-     .pending_kinds = 1u << MSM_KIND_DIRECTORY},
+     .directory = &nms3x_directory},
     {.from = NULL},
 };
 

@@ -12,4 +12,7 @@
 /* The configuration migrator of nms-3.x -> nms-4.1 (config.c). */
 extern const MsmConfigMigrator nms3x_config_3x_41;
 
+/* The directory migrator of nms-3.x -> nms-4.1 (directory.c, imsdirmig). */
+extern const MsmDirectoryMigrator nms3x_directory;
+
 #endif

@@ -5,9 +5,9 @@
  *	The descriptor and hop table of plugin nms4x (DESIGN §3): nms-4.0 ->
  *	nms-4.1 (configuration only: mailboxes and queues need no migration)
  *	and nms-4.0, nms-4.1 -> ims-5.2 (seed 003), with the seeds'
- *	preconditions. The configuration migrators are in config.c; the store,
- *	queue and directory steps to 5.2 are pending until their migrators are
- *	wired.
+ *	preconditions. The configuration migrators are in config.c; the
+ *	directory to 5.2 (imsdirmig -M nms) in directory.c
+ *	(docs/formats/directory-run.md).
  * OWNERSHIP
  *	Everything here is static const data (transfer none).
  */
@@ -19,9 +19,7 @@
 #include "storeconv.h"
 
 /* The store is copied into the 5.2 classic store (the nms4-store codec reads it, the
- * classic codec writes it); the directory step is not migrated yet. */
-#define TO52_PENDING (1u << MSM_KIND_DIRECTORY)
-
+ * classic codec writes it); the directory is mapped by imsdirmig -M nms (directory.c). */
 static const MsmHop nms4x_hops[] = {
     {.from = "nms-4.0",
      .to = "nms-4.1",
@@ -37,7 +35,7 @@ static const MsmHop nms4x_hops[] = {
      .config = &nms4x_config_40_52,
      .store = &hc_store_convert,
      .queue = &msm_queue_channel_migrator,
-     .pending_kinds = TO52_PENDING},
+     .directory = &nms4x_directory},
     {.from = "nms-4.1",
      .to = "ims-5.2",
      .flags = MSM_HOP_NEW_HOST | MSM_HOP_TARGET_FIRST,
@@ -46,7 +44,7 @@ static const MsmHop nms4x_hops[] = {
      .config = &nms4x_config_41_52,
      .store = &hc_store_convert,
      .queue = &msm_queue_channel_migrator,
-     .pending_kinds = TO52_PENDING},
+     .directory = &nms4x_directory},
     {.from = NULL},
 };
 

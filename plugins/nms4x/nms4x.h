@@ -14,4 +14,7 @@ extern const MsmConfigMigrator nms4x_config_40_41;
 extern const MsmConfigMigrator nms4x_config_40_52;
 extern const MsmConfigMigrator nms4x_config_41_52;
 
+/* The directory migrator of nms-4.x -> ims-5.2 (directory.c, imsdirmig). */
+extern const MsmDirectoryMigrator nms4x_directory;
+
 #endif

@@ -3,7 +3,7 @@ SIMS40_TEMPLATES = $(shell cd $(top_srcdir) && find plugins/sims40/templates -ty
 EXTRA_DIST += $(SIMS40_TEMPLATES)
 if BUILD_PLUGIN_sims40
 plugins_LTLIBRARIES += plugins/sims40/sims40.la
-plugins_sims40_sims40_la_SOURCES = plugins/sims40/sims40.c plugins/sims40/sims40.h \
+plugins_sims40_sims40_la_SOURCES = plugins/sims40/sims40.c plugins/sims40/sims40.h plugins/sims40/directory.c \
 	plugins/sims40/config.c \
 	plugins/sims40/codec-sims-store.c plugins/sims40/codec-sims-store.h \
 	plugins/sims40/imbackup.c plugins/sims40/imbackup.h \

@@ -5,8 +5,9 @@
  *	The descriptor and hop table of plugin sims40 (DESIGN §3): one hop,
  *	sims-4.0 -> ims-5.2, the procedure of seed 003 with its preconditions.
  *	The configuration migrator is in config.c (docs/config-hops.md#sims40);
- *	the store (imbackup | imsrestore), queue and directory (imsdirmig)
- *	steps are pending until their migrators are wired (plugins/README.md).
+ *	the store (imbackup | imsrestore) and queue migrators are wired below;
+ *	the directory (imsdirmig -M sims) is in directory.c
+ *	(docs/formats/directory-run.md).
  * OWNERSHIP
  *	Everything here is static const data (transfer none).
  */
@@ -29,7 +30,7 @@ static const MsmHop sims40_hops[] = {
      .config = &sims40_config_40_52,
      .store = &sims40_store_40_52,
      .queue = &msm_queue_channel_migrator,
-     .pending_kinds = 1u << MSM_KIND_DIRECTORY},
+     .directory = &sims40_directory},
     {.from = NULL},
 };
 

@@ -12,4 +12,7 @@
 /* The configuration migrator of sims-4.0 -> ims-5.2 (config.c). */
 extern const MsmConfigMigrator sims40_config_40_52;
 
+/* The directory migrator of sims-4.0 -> ims-5.2 (directory.c, imsdirmig). */
+extern const MsmDirectoryMigrator sims40_directory;
+
 #endif
