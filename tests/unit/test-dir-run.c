@@ -56,6 +56,7 @@ static MsmCtx *
 make_ctx(const char *src, const char *tgt, const char *profile_text)
 {
     MsmCtx *ctx = msm_ctx_new();
+    g_free(ctx->run_id);
     ctx->run_id = g_strdup("20261124T000000Z-test01");
     ctx->source_root = g_strdup(src);
     ctx->target_root = g_strdup(tgt);

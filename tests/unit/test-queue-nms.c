@@ -365,6 +365,7 @@ test_rollback(void)
     write_file(root, "msg-default/queue/local/old.msg", "NMS-Queue-Envelope: 4\n\nbefore");
     MsmCtx *ctx = msm_ctx_new();
     ctx->work_dir = g_strdup(work);
+    g_free(ctx->run_id);
     ctx->run_id = g_strdup("r1");
     MsmItem *a = make_item("local", "old.msg", FALSE);
     MsmItem *b = make_item("local", "new.msg", FALSE);
