@@ -8,7 +8,7 @@ plugins_ims52_ims52_la_SOURCES = plugins/ims52/ims52.c plugins/ims52/ims52.h \
 nodist_plugins_ims52_ims52_la_SOURCES = plugins/ims52/templates.c
 plugins_ims52_ims52_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 plugins_ims52_ims52_la_CFLAGS = $(AM_CFLAGS) $(MSM_PLUGIN_CFLAGS)
-plugins_ims52_ims52_la_LDFLAGS = $(AM_LDFLAGS) $(MSM_PLUGIN_LDFLAGS)
+plugins_ims52_ims52_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version $(MSM_PLUGIN_LDFLAGS)
 plugins_ims52_ims52_la_LIBADD = core/libmsmigrate.la $(GLIB_LIBS)
 endif
 CLEANFILES += plugins/ims52/templates.c

@@ -5,11 +5,12 @@ if BUILD_PLUGIN_ms60
 plugins_LTLIBRARIES += plugins/ms60/ms60.la
 plugins_ms60_ms60_la_SOURCES = plugins/ms60/ms60.c plugins/ms60/ms60.h \
 	plugins/ms60/config.c $(PLUGIN_COMMON_SOURCES) \
-	plugins/common/to63.c plugins/common/to63.h
+	plugins/common/to63.c plugins/common/to63.h \
+	plugins/common/ugdir.c plugins/common/ugdir.h
 nodist_plugins_ms60_ms60_la_SOURCES = plugins/ms60/templates.c
 plugins_ms60_ms60_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 plugins_ms60_ms60_la_CFLAGS = $(AM_CFLAGS) $(MSM_PLUGIN_CFLAGS)
-plugins_ms60_ms60_la_LDFLAGS = $(AM_LDFLAGS) $(MSM_PLUGIN_LDFLAGS)
+plugins_ms60_ms60_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version $(MSM_PLUGIN_LDFLAGS)
 plugins_ms60_ms60_la_LIBADD = core/libmsmigrate.la $(GLIB_LIBS)
 endif
 CLEANFILES += plugins/ms60/templates.c

@@ -5,9 +5,8 @@
  *	The descriptor and hop table of plugin ms60 (DESIGN §3): ms-6.0 ->
  *	ms-6.3 and ms-6.1 -> ms-6.3, the patch / patch-config /
  *	install-newconfig procedure of seed 001 with its preconditions. The
- *	configuration migrators are in config.c; the directory step
- *	(ugdir_diff.ldif imported with ldapmodify) is pending until the
- *	directory migrator is wired (plugins/README.md).
+ *	configuration migrators are in config.c; the directory step applies
+ *	the ugdir_diff.ldif the configuration step writes (plugins/common/ugdir.h).
  * OWNERSHIP
  *	Everything here is static const data (transfer none).
  */
@@ -15,6 +14,7 @@
 
 #include "../common/preconditions.h"
 #include "ms60.h"
+#include "ugdir.h"
 
 static const MsmHop ms60_hops[] = {
     {.from = "ms-6.0",
@@ -24,7 +24,7 @@ static const MsmHop ms60_hops[] = {
      .summary = "MS 6.0 to 6.3 by patch (seed 001: patch-config, install-newconfig)",
      .reversible_note = "uninstall-newconfig restores the 6.0 configuration (seed 001)",
      .config = &ms60_config_60_63,
-     .pending_kinds = 1u << MSM_KIND_DIRECTORY},
+     .directory = &hc_directory_ugdir},
     {.from = "ms-6.1",
      .to = "ms-6.3",
      .flags = MSM_HOP_IN_PLACE | MSM_HOP_IRREVERSIBLE,
@@ -32,7 +32,7 @@ static const MsmHop ms60_hops[] = {
      .summary = "MS 6.1 to 6.3 by patch (seed 001; cannot be rolled back on Linux)",
      .reversible_note = "seed 001: the 6.1 patches cannot be backed out on Linux",
      .config = &ms60_config_61_63,
-     .pending_kinds = 1u << MSM_KIND_DIRECTORY},
+     .directory = &hc_directory_ugdir},
     {.from = NULL},
 };
 

@@ -5,11 +5,12 @@ if BUILD_PLUGIN_ms62
 plugins_LTLIBRARIES += plugins/ms62/ms62.la
 plugins_ms62_ms62_la_SOURCES = plugins/ms62/ms62.c plugins/ms62/ms62.h \
 	plugins/ms62/config.c $(PLUGIN_COMMON_SOURCES) \
-	plugins/common/to63.c plugins/common/to63.h
+	plugins/common/to63.c plugins/common/to63.h \
+	plugins/common/ugdir.c plugins/common/ugdir.h
 nodist_plugins_ms62_ms62_la_SOURCES = plugins/ms62/templates.c
 plugins_ms62_ms62_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 plugins_ms62_ms62_la_CFLAGS = $(AM_CFLAGS) $(MSM_PLUGIN_CFLAGS)
-plugins_ms62_ms62_la_LDFLAGS = $(AM_LDFLAGS) $(MSM_PLUGIN_LDFLAGS)
+plugins_ms62_ms62_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version $(MSM_PLUGIN_LDFLAGS)
 plugins_ms62_ms62_la_LIBADD = core/libmsmigrate.la $(GLIB_LIBS)
 endif
 CLEANFILES += plugins/ms62/templates.c

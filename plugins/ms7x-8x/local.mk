@@ -8,7 +8,7 @@ plugins_ms7x_8x_ms7x_8x_la_SOURCES = plugins/ms7x-8x/ms7x-8x.c plugins/ms7x-8x/m
 nodist_plugins_ms7x_8x_ms7x_8x_la_SOURCES = plugins/ms7x-8x/templates.c
 plugins_ms7x_8x_ms7x_8x_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 plugins_ms7x_8x_ms7x_8x_la_CFLAGS = $(AM_CFLAGS) $(MSM_PLUGIN_CFLAGS)
-plugins_ms7x_8x_ms7x_8x_la_LDFLAGS = $(AM_LDFLAGS) $(MSM_PLUGIN_LDFLAGS)
+plugins_ms7x_8x_ms7x_8x_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version $(MSM_PLUGIN_LDFLAGS)
 plugins_ms7x_8x_ms7x_8x_la_LIBADD = core/libmsmigrate.la $(GLIB_LIBS)
 endif
 CLEANFILES += plugins/ms7x-8x/templates.c

@@ -11,7 +11,7 @@ plugins_nms3x_nms3x_la_SOURCES = plugins/nms3x/nms3x.c plugins/nms3x/nms3x.h plu
 nodist_plugins_nms3x_nms3x_la_SOURCES = plugins/nms3x/templates.c
 plugins_nms3x_nms3x_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 plugins_nms3x_nms3x_la_CFLAGS = $(AM_CFLAGS) $(MSM_PLUGIN_CFLAGS)
-plugins_nms3x_nms3x_la_LDFLAGS = $(AM_LDFLAGS) $(MSM_PLUGIN_LDFLAGS)
+plugins_nms3x_nms3x_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version $(MSM_PLUGIN_LDFLAGS)
 plugins_nms3x_nms3x_la_LIBADD = core/libmsmigrate.la $(GLIB_LIBS)
 endif
 CLEANFILES += plugins/nms3x/templates.c

@@ -9,7 +9,7 @@ plugins_nms4x_nms4x_la_SOURCES = plugins/nms4x/nms4x.c plugins/nms4x/nms4x.h plu
 nodist_plugins_nms4x_nms4x_la_SOURCES = plugins/nms4x/templates.c
 plugins_nms4x_nms4x_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 plugins_nms4x_nms4x_la_CFLAGS = $(AM_CFLAGS) $(MSM_PLUGIN_CFLAGS)
-plugins_nms4x_nms4x_la_LDFLAGS = $(AM_LDFLAGS) $(MSM_PLUGIN_LDFLAGS)
+plugins_nms4x_nms4x_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version $(MSM_PLUGIN_LDFLAGS)
 plugins_nms4x_nms4x_la_LIBADD = core/libmsmigrate.la $(GLIB_LIBS)
 endif
 CLEANFILES += plugins/nms4x/templates.c

@@ -11,7 +11,7 @@ plugins_sims40_sims40_la_SOURCES = plugins/sims40/sims40.c plugins/sims40/sims40
 nodist_plugins_sims40_sims40_la_SOURCES = plugins/sims40/templates.c
 plugins_sims40_sims40_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
 plugins_sims40_sims40_la_CFLAGS = $(AM_CFLAGS) $(MSM_PLUGIN_CFLAGS)
-plugins_sims40_sims40_la_LDFLAGS = $(AM_LDFLAGS) $(MSM_PLUGIN_LDFLAGS)
+plugins_sims40_sims40_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version $(MSM_PLUGIN_LDFLAGS)
 plugins_sims40_sims40_la_LIBADD = core/libmsmigrate.la $(GLIB_LIBS)
 endif
 CLEANFILES += plugins/sims40/templates.c

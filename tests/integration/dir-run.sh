@@ -228,14 +228,33 @@ expect_exit 0 "big: rollback" msm rollback $REAL --target "$TMP/big-on" "$rid"
 snap "$TMP/big.rolled-back"
 same "$TMP/big.before" "$TMP/big.rolled-back" "big: rollback restores slapcat exactly"
 
-# the chain on to ms-8.1 refuses the directory while ms60/ms62 leave it pending
+# the whole chain on to ms-8.1, the 6.x -> 6.3 hop applying its ugdir_diff.ldif
 mkdir -p "$TMP/t81/config" "$TMP/t81/data"
 echo "# defaults" >"$TMP/t81/config/msg.conf.defaults"
-expect_exit 3 "sims-4.0 -> ms-8.1 with the directory is refused (ms60 directory pending)" \
+expect_exit 0 "sims-4.0 -> ms-8.1 configuration and directory in one run" \
     msm run $REAL --profile "$d/offline.profile" --source "$d/src" --target "$TMP/t81" \
     --from sims-4.0 --to 8.1 --only config,directory $CONFIRM --no-progress
-contains "$TMP/out" "does not migrate the directory on ms-6.0 -> ms-6.3" "the refusal names the hop"
-expect_exit 0 "sims-4.0 -> ms-8.1 configuration only" msm run $REAL --source "$d/src" \
-    --target "$TMP/t81" --from sims-4.0 --to 8.1 --only config $CONFIRM --no-progress
+rid81=$(sed -n 's/^Run \([^ ]*\)$/\1/p' "$TMP/out" | head -1)
+expect_exit 0 "verify of the sims-4.0 -> ms-8.1 run" msm verify $REAL --target "$TMP/t81" "$rid81"
+
+# ms-6.0 -> ms-6.3: the directory step applies the ugdir_diff.ldif of the
+# configuration step (seed 001) to the entry it names
+msm sample --version ms-6.0 --users 4 "$TMP/s60" >/dev/null 2>&1
+mkdir -p "$TMP/t63/config" && echo "# defaults" >"$TMP/t63/config/msg.conf.defaults"
+expect_exit 0 "ms-6.0 -> ms-6.3 configuration and directory" msm run $REAL --source "$TMP/s60" \
+    --from 6.0 --target "$TMP/t63" --to 6.3 --only config,directory --no-progress
+rid63=$(sed -n 's/^Run \([^ ]*\)$/\1/p' "$TMP/out" | head -1)
+A63="$TMP/t63/.msmigrate/runs/$rid63/artifacts"
+ugdn=$(sed -n 's/^dn: //p' "$A63/ms-6.0-to-ms-6.3/ugdir_diff.ldif" | head -1)
+check "the hop wrote a ugdir_diff.ldif record" test -n "$ugdn"
+check "the audit LDIF modifies the entry ugdir_diff.ldif names" grep -qx "dn: $ugdn" "$A63/directory/audit.ldif"
+check "... adding sunManagedOrganization" grep -q '^objectClass: sunManagedOrganization' "$A63/directory/audit.ldif"
+check "the migrated LDIF carries it" grep -q '^objectClass: sunManagedOrganization' "$A63/directory/migrated.ldif"
+mkdir -p "$TMP/t63b/config" && echo "# defaults" >"$TMP/t63b/config/msg.conf.defaults"
+expect_exit 1 "the directory alone (no configuration step, so no ugdir_diff.ldif) fails" \
+    msm run $REAL --source "$TMP/s60" --from 6.0 --target "$TMP/t63b" --to 6.3 --only directory \
+    --no-progress
+cat "$TMP/out" "$TMP/err" >"$TMP/both"
+contains "$TMP/both" "(--only config,directory)" "... saying to run both kinds together"
 
 finish
