@@ -295,7 +295,9 @@ msm_store_append(MsmCtx *ctx, const MsmCodec *codec, const char *root, const cha
             const MsmOwner *o = g_hash_table_lookup(owners, first->owner);
             t->meta = msm_folder_new(o ? msm_owner_copy(o) : msm_owner_new(first->owner),
                                      first->folder);
-            t->meta->uidvalidity = (guint32)(g_get_real_time() / G_USEC_PER_SEC);
+            t->meta->uidvalidity = first->uidvalidity
+                                       ? first->uidvalidity
+                                       : (guint32)(g_get_real_time() / G_USEC_PER_SEC);
             t->meta->uidnext = 1;
         }
         guint32 next = MAX(t->meta->uidnext, 1);

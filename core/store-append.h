@@ -34,6 +34,7 @@ typedef struct {
     gint64 internal_date; /* seconds since the epoch */
     gint64 size;          /* bytes of body_path */
     char *body_path;      /* a file holding the exact message bytes */
+    guint32 uidvalidity;  /* UIDVALIDITY of the folder when it must be created (0: now) */
 } MsmStoreAddition;
 
 MsmStoreAddition *msm_store_addition_new(const char *owner, const char *folder);

@@ -502,8 +502,9 @@ incremental_backup(MsmCtx *ctx, GKeyFile *kf, GError **error)
             for (guint i = 0; i < m->keywords->len; i++)
                 g_string_append_printf(kw, "%s%s", i ? " " : "", (char *)m->keywords->pdata[i]);
             if (wok)
-                fprintf(ix, "%s\t%s\t%s\t%u\t%u\t%" G_GINT64_FORMAT "\t%s\n", name,
-                        f->owner->user, f->name, m->uid, m->flags, m->internal_date, kw->str);
+                fprintf(ix, "%s\t%s\t%s\t%u\t%u\t%" G_GINT64_FORMAT "\t%s\t%u\n", name,
+                        f->owner->user, f->name, m->uid, m->flags, m->internal_date, kw->str,
+                        f->uidvalidity);
             g_string_free(kw, TRUE);
             g_free(path);
             g_free(name);
@@ -568,8 +569,8 @@ incremental_restore(MsmCtx *ctx, GKeyFile *kf, GError **error)
     if (ok) {
         char **lines = g_strsplit(text, "\n", -1);
         for (char **l = lines; *l; l++) {
-            char **f = g_strsplit(*l, "\t", 7);
-            if (g_strv_length(f) == 7) {
+            char **f = g_strsplit(*l, "\t", 8);
+            if (g_strv_length(f) == 8) {
                 MsmStoreAddition *a = msm_store_addition_new(f[1], f[2]);
                 guint32 flags = (guint32)g_ascii_strtoull(f[4], NULL, 10) & ~MSM_FLAG_RECENT;
                 a->internal_date = g_ascii_strtoll(f[5], NULL, 10);
@@ -584,6 +585,8 @@ incremental_restore(MsmCtx *ctx, GKeyFile *kf, GError **error)
                     flags_lost++;
                 }
                 a->body_path = g_build_filename(inc, f[0], NULL);
+                /* a folder that only arrived after the upgrade keeps its UIDVALIDITY */
+                a->uidvalidity = (guint32)g_ascii_strtoull(f[7], NULL, 10);
                 g_ptr_array_add(adds, a);
             }
             g_strfreev(f);

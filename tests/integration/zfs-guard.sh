@@ -71,6 +71,8 @@ check "the migrated store exists" test -d "$tgt/data/store/mboxlist"
 user=$(msm store manifest "$src" --from ims-5.2 2>/dev/null | jq -r 'select(.owner) | .owner' | head -1)
 check "a user of the sample" test -n "$user"
 mkdir -p "$TMP/new" "$TMP/scratch"
+# folders the deliveries create get this UIDVALIDITY in both stores
+export MSM_DELIVER_UIDVALIDITY=1800000000
 for i in 1 2 3 4 5 6 7 8 9 10; do
     printf 'From: late%d@example.com\r\nTo: %s\r\nSubject: arrived after the upgrade %d\r\n\r\nbody %d\r\n' \
         "$i" "$user" "$i" "$i" >"$TMP/new/$i.eml"

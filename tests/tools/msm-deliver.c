@@ -6,8 +6,9 @@
  *	msm-deliver ROOT VERSION SCRATCH USER FOLDER DATE FILE...
  *	  adds each FILE (exact message bytes) to FOLDER of USER in the store of
  *	  VERSION at ROOT, internal date DATE (seconds), through the store's own
- *	  codec (core/store-append.h: next UIDs, duplicates not added). Prints
- *	  "added N duplicates M".
+ *	  codec (core/store-append.h: next UIDs, duplicates not added). A folder
+ *	  that does not exist is created with UIDVALIDITY $MSM_DELIVER_UIDVALIDITY
+ *	  (default: now). Prints "added N duplicates M".
  */
 #include "config.h"
 
@@ -40,6 +41,8 @@ main(int argc, char **argv)
         MsmStoreAddition *a = msm_store_addition_new(argv[4], argv[5]);
         a->internal_date = g_ascii_strtoll(argv[6], NULL, 10) + (i - 7);
         a->body_path = g_strdup(argv[i]);
+        const char *uv = g_getenv("MSM_DELIVER_UIDVALIDITY");
+        a->uidvalidity = uv ? (guint32)g_ascii_strtoull(uv, NULL, 10) : 0;
         g_ptr_array_add(adds, a);
     }
     MsmStoreAppendStats st = {0};
