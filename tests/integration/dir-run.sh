@@ -95,6 +95,7 @@ one_tree() {
     # apply
     profile "$d/apply.profile" "$base" true
     new_target "$d/tgt"
+    cp -a "$d/tgt" "$d/tgt.before"
     mig_run 0 "$name: run, apply" "$v" "$d/src" "$d/tgt" "$d/apply.profile"
     cp "$TMP/out" "$d/apply.json"
     check "$name: apply: every entry done, verified against the server" jq -e --argjson n "$n" \
@@ -117,6 +118,8 @@ one_tree() {
     expect_exit 0 "$name: msmigrate rollback $rid" msm rollback $REAL --target "$d/tgt" "$rid"
     snap "$d/rolled-back"
     same "$d/before" "$d/rolled-back" "$name: rollback restores slapcat exactly"
+    check "$name: rollback restores the target (its configuration files) byte for byte" \
+        diff -r --exclude=.msmigrate "$d/tgt.before" "$d/tgt"
     expect_exit 0 "$name: rollback again (idempotent)" msm rollback $REAL --target "$d/tgt" "$rid"
     snap "$d/rolled-back2"
     same "$d/before" "$d/rolled-back2" "$name: a second rollback changes nothing"
