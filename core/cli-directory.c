@@ -27,6 +27,8 @@
 #include "json.h"
 #include "util.h"
 
+#include "ldif.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -851,6 +853,96 @@ out:
     return rc;
 }
 
+/* ---- export ---- */
+
+typedef struct {
+    MsmLdifWriter *w;
+} ExportState;
+
+static gboolean
+export_entry(MsmEntry *entry, gpointer user_data, GError **error)
+{
+    ExportState *st = user_data;
+    gboolean ok = msm_ldif_writer_put(st->w, entry, error);
+    msm_entry_free(entry);
+    return ok;
+}
+
+/* `directory export`: the entries under a base DN as LDIF, read with paged results
+ * (db2ldif over LDAP). For the offline mode, and for the NMS 4.x configuration
+ * held in the configuration directory: `--base o=NetscapeRoot netscaperoot.ldif`
+ * gives the file docs/formats/conf-nsmsgcfg-ldif.md parses. */
+static int
+directory_export(int argc, char **argv)
+{
+    CliCommon common = {0};
+    ConnOpts co = {0};
+    char *filter = NULL;
+    int rc = MSM_EXIT_FAILED;
+    GError *err = NULL;
+    MsmLdapConn *conn = NULL;
+    ExportState st = {0};
+    const GOptionEntry entries[] = {
+        CONN_ENTRIES(co),
+        {"filter", 'F', 0, G_OPTION_ARG_STRING, &filter,
+         "Only the entries matching this RFC 4515 filter (default: all)", "FILTER"},
+        G_OPTION_ENTRY_NULL,
+    };
+    if (!cli_parse(&argc, &argv, "directory export", "OUT.ldif",
+                   "Write the entries under --base to OUT.ldif (mode 0600), read from the "
+                   "server with paged results: what db2ldif gives, over LDAP. The NMS 4.x "
+                   "configuration directory (--base o=NetscapeRoot) exported to "
+                   "netscaperoot.ldif is read by the nsmsgcfg.ldif parser.",
+                   entries, &common))
+        goto out;
+    if (argc != 2) {
+        fprintf(stderr, "msmigrate: directory export: name one output file\n");
+        goto out;
+    }
+    MsmLdapParams lp;
+    if (!conn_params("directory export", &co, &common, &lp))
+        goto out;
+    if (lp.uri == NULL || conn_base(&co) == NULL) {
+        fprintf(stderr, "msmigrate: directory export: give --uri and --base (or [directory] "
+                        "uri and base_dn in the profile)\n");
+        goto out;
+    }
+    conn = msm_ldap_connect(&lp, &err);
+    if (conn == NULL)
+        goto fail;
+    st.w = msm_ldif_writer_open(argv[1], 0600, &err);
+    if (st.w == NULL)
+        goto fail;
+    char *comment = g_strdup_printf("exported from %s base %s by msmigrate directory export",
+                                    msm_ldap_uri(conn), conn_base(&co));
+    gboolean ok = msm_ldif_writer_comment(st.w, comment, &err);
+    g_free(comment);
+    guint64 n = 0;
+    ok = ok && msm_ldap_search(conn, conn_base(&co), MSM_LDAP_SCOPE_SUB, filter, 0, export_entry,
+                               &st, &n, &err);
+    gboolean cok = msm_ldif_writer_close(st.w, ok ? &err : NULL);
+    st.w = NULL;
+    if (!ok || !cok)
+        goto fail;
+    if (common.json)
+        printf("{\"entries\":%" G_GUINT64_FORMAT ",\"out\":\"%s\"}\n", n, argv[1]);
+    else
+        printf("%" G_GUINT64_FORMAT " entries written to %s\n", n, argv[1]);
+    rc = MSM_EXIT_OK;
+    goto out;
+fail:
+    cli_error("directory export", err);
+out:
+    if (st.w)
+        msm_ldif_writer_close(st.w, NULL);
+    msm_ldap_close(conn);
+    g_clear_error(&err);
+    g_free(filter);
+    conn_clear(&co);
+    cli_common_clear(&common);
+    return rc;
+}
+
 int
 cli_directory(int argc, char **argv)
 {
@@ -864,6 +956,7 @@ cli_directory(int argc, char **argv)
         {"import", directory_import, "import a change LDIF such as ugdir_diff.ldif (ldapmodify -c)"},
         {"find-stale", directory_find_stale, "domains still naming the old mail host, and the fix"},
         {"aci", directory_aci, "the delegated-admin ACI LDIF (imsdaaci)"},
+        {"export", directory_export, "the entries under a base DN as LDIF (db2ldif over LDAP)"},
     };
     if (argc >= 2)
         for (gsize i = 0; i < G_N_ELEMENTS(sub); i++)

@@ -9,3 +9,4 @@ INTEGRATION_TESTS += tests/integration/directory-live-migrate.sh \
 	tests/integration/directory-live-resume.sh
 # the benchmark is run by hand, not by make check
 EXTRA_DIST += tests/bench/directory
+INTEGRATION_TESTS += tests/integration/directory-export.sh
