@@ -498,7 +498,7 @@ msm_journal_open(const char *dir, gboolean create, GError **error)
     }
     j->env->set_errcall(j->env, db_errcall);
     if ((ret = j->env->set_lk_detect(j->env, DB_LOCK_DEFAULT)) != 0 ||
-        (ret = j->env->set_cachesize(j->env, 0, 8 * 1024 * 1024, 1)) != 0 ||
+        (ret = j->env->set_cachesize(j->env, 0, 2 * 1024 * 1024, 1)) != 0 ||
         (ret = j->env->log_set_config(j->env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
         (ret = j->env->set_flags(j->env, DB_TXN_WRITE_NOSYNC, 1)) != 0) {
         set_db_error(error, dir, ret, "cannot configure the environment");
