@@ -925,6 +925,16 @@ store_verify(int argc, char **argv)
     for (guint i = 0; i < keys->len; i++)
         diff_add(&d, "%s: folder only in A", (const char *)keys->pdata[i]);
     g_ptr_array_unref(keys);
+    /* owners of A of whom B has no folder at all (their quota and subscriptions too) */
+    keys = g_ptr_array_new();
+    g_hash_table_iter_init(&it, owners_a);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (!g_hash_table_contains(owners_done, k))
+            g_ptr_array_add(keys, k);
+    g_ptr_array_sort(keys, msm_strcmp_ptr);
+    for (guint i = 0; i < keys->len; i++)
+        diff_add(&d, "user/%s: only in A", (const char *)keys->pdata[i]);
+    g_ptr_array_unref(keys);
     if (common.json) {
         MsmJson *j = msm_json_new(TRUE);
         msm_json_begin_object(j);

@@ -146,8 +146,8 @@ for line in open(sys.argv[1]):
     o = json.loads(line)
     if o["owner"] in ren:
         # a folder: only in A under the old name, only in B under the new one;
-        # an owner: "only in B" (store verify reports owners of B it lacks in A)
-        n += {"folder": 2, "owner": 1}.get(o["type"], 0)
+        # an owner: "only in A" under the old name, "only in B" under the new one
+        n += {"folder": 2, "owner": 2}.get(o["type"], 0)
 print(n)' "$d/model.jsonl" "$RENAMES")
         if [ "$other" -eq 0 ] && [ "$ndiff" -eq "$renamed" ] && [ "$nacl" -eq "$acls" ] && [ "$acls" -gt 0 ]; then
             ok "$v: the only differences are the renamed users' $renamed owner/folder lines and $acls ACL(s) naming them"
@@ -253,4 +253,10 @@ check "the resumed queue holds the same messages as the uninterrupted run's ($(w
     sh -c "[ -s '$K/tgt.q' ] && cmp '$K/whole.q' '$K/tgt.q'"
 msm store manifest $REAL --sample 60 --seed 3 --from sims-4.0 | sort | rename_manifest "$TMP/rename.map" >"$K/expect.jsonl"
 check "the resumed store equals the model with the renames applied" cmp "$K/expect.jsonl" "$K/tgt.jsonl"
+# store verify names an owner A has and B lacks entirely (not only its folders)
+msm sample --version ims-5.2 --users 3 "$TMP/sv-a" >/dev/null 2>&1
+msm sample --version ims-5.2 --users 2 "$TMP/sv-b" >/dev/null 2>&1
+expect_exit 2 "store verify: a store with one user more differs" \
+    msm store verify "$TMP/sv-a" "$TMP/sv-b" --a-version ims-5.2 --b-version ims-5.2
+check "store verify names the owner only in A" grep -q '^user/[^/]*: only in A$' "$TMP/out"
 finish
