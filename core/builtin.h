@@ -34,6 +34,10 @@ const MsmCodec *msm_core_nms4_queue_codec(void);
  * error when the layout cannot be resolved. (transfer full) */
 char *msm_core_nms_queue_dir(const char *root, const char *version, const char *instance,
                              GError **error);
+/* The entries of a queue directory (channel or message names), sorted, without the
+ * '$' temporaries of a writer: what both NMS queue codecs list. (transfer full) NULL
+ * with MSM_ERROR_IO naming dir. */
+GPtrArray *msm_core_queue_list_names(const char *dir, GError **error);
 
 /* The Maildir++ interchange store (Dovecot 2.3 layout, DESIGN §5): kind
  * MSM_KIND_STORE, name "maildir", pseudo-version "maildir" (not a product

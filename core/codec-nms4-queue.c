@@ -164,8 +164,8 @@ msm_core_nms_queue_dir(const char *root, const char *version, const char *instan
 }
 
 /* The names in dir, sorted, without '$' temporaries; NULL + MSM_ERROR_IO. */
-static GPtrArray *
-list_names(const char *dir, GError **error)
+GPtrArray *
+msm_core_queue_list_names(const char *dir, GError **error)
 {
     GError *err = NULL;
     GDir *d = g_dir_open(dir, 0, &err);
@@ -493,7 +493,7 @@ reader_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
     r->channels = g_ptr_array_new_with_free_func(g_free);
     if (!msm_dir_exists(qdir))
         return r;
-    GPtrArray *names = list_names(qdir, error);
+    GPtrArray *names = msm_core_queue_list_names(qdir, error);
     if (names == NULL) {
         g_ptr_array_unref(r->channels);
         g_free(r->qdir);
@@ -529,7 +529,7 @@ next_channel(Reader *r, GError **error)
                     "in the MTA queue; replace it with the directory it points to",
                     dir);
         ok = FALSE;
-    } else if ((names = list_names(dir, error)) == NULL) {
+    } else if ((names = msm_core_queue_list_names(dir, error)) == NULL) {
         ok = FALSE;
     }
     for (guint i = 0; ok && i < names->len; i++) {

@@ -12,8 +12,8 @@
  *	nms3x_queue_codec() returns a static codec (transfer none). Readers and
  *	writers follow codec.h.
  * DESCRIPTION
- *	Only the public SDK is used (plugins link libmsmigrate and see
- *	nothing else). The queue directory is the layout's, unless the
+ *	The queue directory and its listing come from core (builtin.h,
+ *	shared with the nms4-queue codec): the layout's directory, unless the
  *	instance's nsmsg.conf names another place below nsmsg.serverroot
  *	(nsmsg.queue): how qconvert found the 3.x queue (seed 002). Files are
  *	written with the 3.x access rights of the model (0660, channel
@@ -31,6 +31,8 @@
 #include "config.h"
 
 #include <msmigrate/msmigrate.h>
+
+#include "builtin.h" /* the NMS queue directory and its listing, shared with nms4-queue */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,104 +73,11 @@ valid_id(const char *id)
     return TRUE;
 }
 
-static gint
-cmp_str(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static gboolean
 is_dir_nofollow(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* The value of `key = "value"` in an nsmsg.conf, or NULL. (transfer full) */
-static char *
-conf_value(const char *path, const char *key)
-{
-    char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, NULL))
-        return NULL;
-    char *found = NULL;
-    char **lines = g_strsplit(text, "\n", -1);
-    for (char **l = lines; *l && found == NULL; l++) {
-        char *s = g_strstrip(*l);
-        if (*s == '#' || !g_str_has_prefix(s, key))
-            continue;
-        s += strlen(key);
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (*s != '=')
-            continue;
-        s = g_strstrip(s + 1);
-        gsize n = strlen(s);
-        if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
-            s[n - 1] = '\0';
-            s++;
-        }
-        found = g_strdup(s);
-    }
-    g_strfreev(lines);
-    g_free(text);
-    return found;
-}
-
-/* The queue directory: nsmsg.conf's nsmsg.queue mapped onto root, else the layout's. */
-static char *
-queue_dir(MsmCtx *ctx, const char *root, const char *version, GError **error)
-{
-    MsmLayout *l = msm_layout_resolve(root, version, ctx ? msm_ctx_instance(ctx) : NULL, error);
-    if (l == NULL)
-        return NULL;
-    char *dir = g_strdup(msm_layout_queue_dir(l));
-    char *conf = g_build_filename(msm_layout_config_dir(l), "nsmsg.conf", NULL);
-    char *q = conf_value(conf, "nsmsg.queue");
-    char *sr = conf_value(conf, "nsmsg.serverroot");
-    if (q && sr && g_path_is_absolute(q) && g_path_is_absolute(sr)) {
-        gsize n = strlen(sr);
-        while (n > 1 && sr[n - 1] == '/')
-            n--;
-        if (strncmp(q, sr, n) == 0 && (q[n] == '/' || q[n] == '\0')) {
-            const char *rel = q + n;
-            while (*rel == '/')
-                rel++;
-            if (strstr(rel, "..") == NULL) {
-                /* nsmsg.serverroot names the instance directory (msg-<instance>) */
-                char *srv = g_strdup(msm_layout_base_dir(l));
-                g_free(dir);
-                dir = *rel ? g_build_filename(srv, rel, NULL) : g_strdup(srv);
-                g_free(srv);
-            }
-        }
-    }
-    g_free(q);
-    g_free(sr);
-    g_free(conf);
-    msm_layout_free(l);
-    return dir;
-}
-
-static GPtrArray *
-list_names(const char *dir, GError **error)
-{
-    GError *err = NULL;
-    GDir *d = g_dir_open(dir, 0, &err);
-    if (d == NULL) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot read queue directory %s: %s", dir,
-                    err->message);
-        g_error_free(err);
-        return NULL;
-    }
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    const char *n;
-    while ((n = g_dir_read_name(d)) != NULL)
-        if (n[0] != '$')
-            g_ptr_array_add(names, g_strdup(n));
-    g_dir_close(d);
-    g_ptr_array_sort(names, cmp_str);
-    return names;
 }
 
 /* ---- parsing a control file ---- */
@@ -358,7 +267,7 @@ entry_free(gpointer p)
 static gpointer
 reader_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
-    char *qdir = queue_dir(ctx, root, version, error);
+    char *qdir = msm_core_nms_queue_dir(root, version, ctx ? msm_ctx_instance(ctx) : NULL, error);
     if (qdir == NULL)
         return NULL;
     Reader *r = g_new0(Reader, 1);
@@ -366,7 +275,7 @@ reader_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
     r->channels = g_ptr_array_new_with_free_func(g_free);
     if (!g_file_test(qdir, G_FILE_TEST_IS_DIR))
         return r; /* no queue directory: nothing queued */
-    GPtrArray *names = list_names(qdir, error);
+    GPtrArray *names = msm_core_queue_list_names(qdir, error);
     if (names == NULL) {
         g_ptr_array_unref(r->channels);
         g_free(r->qdir);
@@ -414,7 +323,7 @@ next_channel(Reader *r, GError **error)
         g_free(dir);
         return FALSE;
     }
-    GPtrArray *names = list_names(dir, error);
+    GPtrArray *names = msm_core_queue_list_names(dir, error);
     if (names == NULL) {
         g_free(dir);
         return FALSE;
@@ -555,7 +464,7 @@ typedef struct {
 static gpointer
 writer_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
-    char *qdir = queue_dir(ctx, root, version, error);
+    char *qdir = msm_core_nms_queue_dir(root, version, ctx ? msm_ctx_instance(ctx) : NULL, error);
     if (qdir == NULL)
         return NULL;
     Writer *w = g_new0(Writer, 1);

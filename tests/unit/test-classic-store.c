@@ -16,6 +16,8 @@
  */
 #include "config.h"
 
+#include "util.h"
+
 #include <msmigrate/msmigrate.h>
 
 #include "builtin.h"
@@ -30,11 +32,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static gint
-msm_test_strcmp_ptr(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static gpointer
 copy_str(gconstpointer src, gpointer data)
@@ -411,8 +408,8 @@ fields(const char *version)
                 GPtrArray *ky = g_ptr_array_copy(y->keywords, copy_str, NULL);
                 g_ptr_array_set_free_func(kx, g_free);
                 g_ptr_array_set_free_func(ky, g_free);
-                g_ptr_array_sort(kx, (GCompareFunc)msm_test_strcmp_ptr);
-                g_ptr_array_sort(ky, (GCompareFunc)msm_test_strcmp_ptr);
+                g_ptr_array_sort(kx, msm_strcmp_ptr);
+                g_ptr_array_sort(ky, msm_strcmp_ptr);
                 CU_ASSERT(same_strv(kx, ky));
                 g_ptr_array_unref(kx);
                 g_ptr_array_unref(ky);

@@ -13,6 +13,8 @@
  */
 #include "config.h"
 
+#include "util.h"
+
 #include <msmigrate/msmigrate.h>
 
 #include "builtin.h"
@@ -106,13 +108,6 @@ file_bytes(const char *path)
     return g_bytes_new_take(data, len);
 }
 
-/* Orders names bytewise (g_ptr_array_sort passes pointers to the elements). */
-static gint
-cmp_names(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The sorted names in dir, separated by spaces. (transfer full) */
 static char *
 dir_listing(const char *dir)
@@ -124,7 +119,7 @@ dir_listing(const char *dir)
         g_ptr_array_add(names, g_strdup(n));
     if (d)
         g_dir_close(d);
-    g_ptr_array_sort(names, cmp_names);
+    g_ptr_array_sort(names, msm_strcmp_ptr);
     GString *s = g_string_new(NULL);
     for (guint i = 0; i < names->len; i++)
         g_string_append_printf(s, "%s%s", i ? " " : "", (const char *)names->pdata[i]);

@@ -13,6 +13,8 @@
  */
 #include "config.h"
 
+#include "util.h"
+
 #include "detect.h"
 #include "ldif.h"
 #include "mutf7.h"
@@ -732,20 +734,13 @@ tree_listing(const char *root, const char *rel, GPtrArray *out)
     g_free(dir);
 }
 
-/* Sorts an array of strings. */
-static gint
-cmp_strp(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* The sorted listing of a tree as one string. (transfer full) */
 static char *
 tree_text(const char *root)
 {
     GPtrArray *l = g_ptr_array_new_with_free_func(g_free);
     tree_listing(root, "", l);
-    g_ptr_array_sort(l, cmp_strp);
+    g_ptr_array_sort(l, msm_strcmp_ptr);
     GString *s = g_string_new(NULL);
     for (guint i = 0; i < l->len; i++) {
         g_string_append(s, l->pdata[i]);
