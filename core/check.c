@@ -550,7 +550,37 @@ msm_check_single_instance(MsmCtx *ctx, char **detail_r, GError **error)
     return res;
 }
 
-/* FAIL when the target history already records this hop (unless --force). */
+/* Kinds named by a history entry's "kinds" field (docs/formats/history.md): empty when the
+ * run migrated no kind on the hop. */
+static guint
+history_kinds(const MsmHistoryEntry *e)
+{
+    guint mask = 0;
+    if (e->kinds == NULL)
+        return 0;
+    char **parts = g_strsplit(e->kinds, ",", -1);
+    for (char **p = parts; *p; p++) {
+        MsmKind k;
+        if (msm_kind_from_name(g_strstrip(*p), &k))
+            mask |= 1u << k;
+    }
+    g_strfreev(parts);
+    return mask;
+}
+
+static char *
+kinds_text(guint mask)
+{
+    GString *s = g_string_new(NULL);
+    for (int k = 0; k < MSM_KIND_COUNT; k++)
+        if (mask & (1u << k))
+            g_string_append_printf(s, "%s%s", s->len ? "," : "", msm_kind_name((MsmKind)k));
+    return g_string_free(s, FALSE);
+}
+
+/* FAIL when the target history already records this hop for a kind this run migrates on
+ * it (unless --force): a config-only run followed by a store-only run of the same hops
+ * is not a repetition. A rollback to the hop's origin clears what was recorded. */
 MsmCheckResult
 msm_check_not_applied(MsmCtx *ctx, char **detail_r, GError **error)
 {
@@ -563,33 +593,48 @@ msm_check_not_applied(MsmCtx *ctx, char **detail_r, GError **error)
     GPtrArray *entries = msm_history_load(ctx->target_root, error);
     if (entries == NULL)
         return MSM_CHECK_FAIL;
-    const MsmHistoryEntry *applied = NULL;
-    guint applied_at = 0;
+    const MsmHistoryEntry *applied = NULL; /* the last entry that overlaps this run */
+    guint applied_at = 0, applied_kinds = 0;
     for (guint i = 0; i < entries->len; i++) {
         const MsmHistoryEntry *e = entries->pdata[i];
         if (g_strcmp0(e->action, "hop") == 0 && g_strcmp0(e->from, ctx->hop_from) == 0 &&
             g_strcmp0(e->to, ctx->hop_to) == 0) {
-            applied = e;
-            applied_at = i + 1;
-        } else if (applied != NULL && g_strcmp0(e->action, "rollback") == 0 &&
-                   g_strcmp0(e->to, ctx->hop_from) == 0) {
+            guint km = history_kinds(e);
+            if (km & ctx->hop_kinds) {
+                applied = e;
+                applied_at = i + 1;
+            }
+            applied_kinds |= km;
+        } else if (g_strcmp0(e->action, "rollback") == 0 && g_strcmp0(e->to, ctx->hop_from) == 0) {
             applied = NULL; /* rolled back to the hop's origin: it may run again */
+            applied_kinds = 0;
         }
     }
+    guint again = applied_kinds & ctx->hop_kinds;
     MsmCheckResult res;
-    if (applied == NULL) {
-        *detail_r = g_strdup_printf("the history of %s does not record %s -> %s", ctx->target_root,
-                                    ctx->hop_from, ctx->hop_to);
+    if (applied == NULL || again == 0) {
+        if (applied_kinds == 0) {
+            *detail_r = g_strdup_printf("the history of %s does not record %s -> %s",
+                                        ctx->target_root, ctx->hop_from, ctx->hop_to);
+        } else {
+            char *done = kinds_text(applied_kinds & ((1u << MSM_KIND_COUNT) - 1));
+            *detail_r = g_strdup_printf("the history of %s records %s -> %s for %s only, not "
+                                        "for the kinds this run migrates",
+                                        ctx->target_root, ctx->hop_from, ctx->hop_to, done);
+            g_free(done);
+        }
         res = MSM_CHECK_PASS;
     } else if (ctx->force) {
         *detail_r = g_strdup_printf("already applied by run %s; --force given", applied->run_id);
         res = MSM_CHECK_PASS;
     } else {
+        char *k = kinds_text(again & ((1u << MSM_KIND_COUNT) - 1));
         *detail_r = g_strdup_printf(
-            "%s -> %s was already applied to %s by run %s (history entry %u): running it again "
-            "would overwrite the configuration merged the first time (seed 000); pass --force "
-            "to apply it again",
-            ctx->hop_from, ctx->hop_to, ctx->target_root, applied->run_id, applied_at);
+            "%s -> %s was already applied to %s by run %s (history entry %u) for %s: running "
+            "it again would overwrite what the first run wrote (seed 000); pass --force to "
+            "apply it again, or --only with the kinds not yet migrated",
+            ctx->hop_from, ctx->hop_to, ctx->target_root, applied->run_id, applied_at, k);
+        g_free(k);
         res = MSM_CHECK_FAIL;
     }
     g_ptr_array_unref(entries);

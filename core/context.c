@@ -27,6 +27,7 @@ msm_ctx_new(void)
 {
     MsmCtx *ctx = g_new0(MsmCtx, 1);
     ctx->run_id = g_strdup("");
+    ctx->hop_kinds = G_MAXUINT;
     ctx->emitted = g_ptr_array_new_with_free_func((GDestroyNotify)msm_item_free);
     ctx->option_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     return ctx;

@@ -29,6 +29,8 @@ struct MsmCtx {
     char *instance;
     gboolean dry_run;
     gboolean force;           /* --force: allow re-applying a hop already in history */
+    guint hop_kinds;          /* kinds (1 << MsmKind) the run migrates on the current hop;
+                                 G_MAXUINT = not known (plan, detect): every kind */
     GKeyFile *profile;        /* may be NULL; never holds secrets */
     MsmSecretFunc secret_func;
     gpointer secret_data;

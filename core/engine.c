@@ -356,6 +356,10 @@ preflight_with_ctx(MsmRegistry *reg, MsmCtx *ctx, const MsmPlan *plan, const Msm
             g_free(hn);
             continue;
         }
+        ctx->hop_kinds = 0;
+        for (int k = 0; k < MSM_KIND_COUNT; k++)
+            if (msm_hop_migrator(h->hop, (MsmKind)k) && kind_selected(opt->kinds, (MsmKind)k))
+                ctx->hop_kinds |= 1u << k;
         for (const MsmPrecondition *p = h->hop->preconditions; p && p->id; p++) {
             if (p->check == NULL) {
                 if (in_list(opt->confirm, p->id)) {

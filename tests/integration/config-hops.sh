@@ -3,7 +3,8 @@
 # `msmigrate sample` of ims-5.2, sims-4.0, nms-3.x, nms-4.1 and ms-6.0, each migrated
 # to ms-8.1 in one `msmigrate run --only config` through the build tree's plugins;
 # the target's files parse, carry the migrated values, and each hop's artifacts
-# exist. A 5.2 -> 6.0 run twice against one target is refused unless --force.
+# exist. A 5.2 -> 6.0 run twice against one target is refused unless --force; a store-only
+# run after a config-only run of the same hop is not a repetition.
 . "$MSM_TOP_SRCDIR/tests/integration/lib.sh"
 
 REAL="--no-default-plugin-dir"
@@ -136,4 +137,13 @@ expect_exit 3 "5.2 -> 6.0 again is refused" msm run $REAL --source "$TMP/twice/s
 contains "$TMP/out" "not-applied" "names the not-applied precondition"
 expect_exit 0 "again with --force" msm run $REAL --source "$TMP/twice/src" --target "$TMP/twice/tgt" \
     --from 5.2 --to 6.0 --only config $CONFIRM --force --no-progress
+# the history records kinds: the store of the same hop is not a repetition of its config
+expect_exit 0 "5.2 -> 6.0 store after the config run needs no --force" msm run $REAL \
+    --source "$TMP/twice/src" --target "$TMP/twice/tgt" --from 5.2 --to 6.0 --only store \
+    $CONFIRM --confirm clean-shutdown --no-progress
+contains "$TMP/out" "for config only" "the not-applied check says what the history records"
+expect_exit 3 "5.2 -> 6.0 store again is refused" msm run $REAL --source "$TMP/twice/src" \
+    --target "$TMP/twice/tgt" --from 5.2 --to 6.0 --only store $CONFIRM --confirm clean-shutdown \
+    --no-progress
+contains "$TMP/out" "for store" "names the kind already migrated"
 finish

@@ -52,6 +52,7 @@ ctx_new(const char *source, const char *target, const char *from, const char *to
     ctx->run_to = g_strdup(to);
     ctx->hop_from = msm_version_resolve(from, NULL);
     ctx->hop_to = msm_version_resolve(to, NULL);
+    ctx->hop_kinds = G_MAXUINT;
     return ctx;
 }
 
@@ -301,8 +302,9 @@ history(const char *root, const char *spec)
         char **f = g_strsplit(entries[i], " ", -1);
         g_string_append_printf(s,
                                "\n[entry %u]\naction=%s\nfrom=%s\nto=%s\nrun_id=%s\n"
-                               "when=2026-02-0%uT10:00:00Z\n",
-                               i + 1, f[0], f[1], f[2], f[3], i + 1);
+                               "kinds=%s\nwhen=2026-02-0%uT10:00:00Z\n",
+                               i + 1, f[0], f[1], f[2], f[3], f[4] ? f[4] : "config,store",
+                               i + 1);
         g_strfreev(f);
     }
     g_strfreev(entries);
@@ -347,6 +349,30 @@ test_not_applied(void)
     d = run(msm_check_not_applied, ctx, MSM_CHECK_FAIL);
     CU_ASSERT_PTR_NOT_NULL(strstr(d, "run R2"));
     g_free(d);
+
+    /* the history records kinds: a store-only run after a config-only run is not a
+     * repetition, a run with the config kind again is */
+    history(dst, "hop ms-6.3 ms-7.0 C1 config");
+    ctx->hop_kinds = 1u << MSM_KIND_STORE;
+    d = run(msm_check_not_applied, ctx, MSM_CHECK_PASS);
+    CU_ASSERT_PTR_NOT_NULL(strstr(d, "for config only"));
+    g_free(d);
+    ctx->hop_kinds = (1u << MSM_KIND_STORE) | (1u << MSM_KIND_CONFIG);
+    d = run(msm_check_not_applied, ctx, MSM_CHECK_FAIL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(d, "for config:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(d, "run C1"));
+    g_free(d);
+    /* config then store recorded: either kind again is refused */
+    history(dst, "hop ms-6.3 ms-7.0 C1 config;hop ms-6.3 ms-7.0 S1 store");
+    ctx->hop_kinds = 1u << MSM_KIND_STORE;
+    d = run(msm_check_not_applied, ctx, MSM_CHECK_FAIL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(d, "run S1"));
+    g_free(d);
+    /* an entry of a run that migrated no kind on the hop records nothing */
+    history(dst, "hop ms-6.3 ms-7.0 N1 ");
+    d = run(msm_check_not_applied, ctx, MSM_CHECK_PASS);
+    g_free(d);
+    ctx->hop_kinds = G_MAXUINT;
 
     /* a damaged history stops the check with an error */
     put(dst, ".msmigrate/history", "[entry 1]\naction=hop\n");
