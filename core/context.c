@@ -49,6 +49,7 @@ msm_ctx_free(MsmCtx *ctx)
     msm_layout_free(ctx->target_layout);
     g_ptr_array_unref(ctx->emitted);
     g_hash_table_unref(ctx->option_cache);
+    g_free(ctx->store_stage_root);
     g_free(ctx);
 }
 

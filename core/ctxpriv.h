@@ -44,6 +44,9 @@ struct MsmCtx {
     GPtrArray *emitted;       /* MsmItem* emitted by finish callbacks */
     gpointer plugin_data;
     GHashTable *option_cache; /* strings handed out by msm_ctx_option() */
+    char *store_stage_root;   /* in-place store run: the stage written instead of the
+                                 target (store-stage.h), or NULL */
+    gboolean store_stage_swapped; /* a resumed in-place run whose stage is swapped in */
 };
 
 MsmCtx *msm_ctx_new(void);

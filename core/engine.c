@@ -30,6 +30,7 @@
 #include "json.h"
 #include "lock.h"
 #include "profile.h"
+#include "store-stage.h"
 #include "util.h"
 
 #include <signal.h>
@@ -217,6 +218,8 @@ msm_run_report_text(const MsmRunReport *rep)
                                    " missing, %" G_GUINT64_FORMAT " differ",
                                    k->verified, k->verify_missing, k->verify_differs);
         g_string_append_c(s, '\n');
+        if (k->note)
+            g_string_append_printf(s, "            %s\n", k->note);
     }
     for (guint i = 0; i < rep->problems->len; i++)
         g_string_append_printf(s, "  problem: %s\n", (const char *)rep->problems->pdata[i]);
@@ -296,6 +299,15 @@ static gboolean
 kind_selected(guint mask, MsmKind k)
 {
     return mask == 0 || (mask & (1u << k)) != 0;
+}
+
+/* Where a kind's writer writes and verify reads: the target, or the stage of an in-place
+ * store run (store-stage.h). */
+static const char *
+kind_root(const MsmCtx *ctx, MsmKind kind)
+{
+    return kind == MSM_KIND_STORE && ctx->store_stage_root ? ctx->store_stage_root
+                                                           : ctx->target_root;
 }
 
 /* A context for the run; layouts are resolved by the caller. (transfer full) */
@@ -893,7 +905,7 @@ run_kind(MsmRegistry *reg, MsmCtx *ctx, const MsmPlan *plan, MsmKind kind,
     if (reader == NULL)
         goto out;
     if (!opt->dry_run) {
-        kr.writer = wc->codec->writer_open(ctx, ctx->target_root, plan->to, error);
+        kr.writer = wc->codec->writer_open(ctx, kind_root(ctx, kind), plan->to, error);
         if (kr.writer == NULL)
             goto out;
     }
@@ -1129,7 +1141,7 @@ verify_kind(MsmRegistry *reg, MsmCtx *ctx, const char *to, MsmKind kind, MsmJour
         rc->codec->reader_close(qr);
         return qok;
     }
-    gpointer reader = rc->codec->reader_open(ctx, ctx->target_root, to, error);
+    gpointer reader = rc->codec->reader_open(ctx, kind_root(ctx, kind), to, error);
     if (reader == NULL)
         return FALSE;
     GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -1500,6 +1512,16 @@ msm_engine_run(MsmRegistry *reg, const MsmRunOptions *opt_in, MsmRunReport *rep,
             rep->kinds[k].note = g_strdup("nothing to do on any hop of this plan");
             continue;
         }
+        if (k == MSM_KIND_STORE && !opt.dry_run &&
+            !msm_store_stage_prepare(ctx, plan->from, plan->to, journal, error)) {
+            fatal = TRUE;
+            break;
+        }
+        if (k == MSM_KIND_STORE && ctx->store_stage_swapped) {
+            rep->kinds[k].ran = TRUE; /* verified below, in place */
+            rep->kinds[k].note = g_strdup("written and swapped in by this run before it stopped");
+            continue;
+        }
         if (!run_kind(reg, ctx, plan, k, &opt, journal, rep, error))
             fatal = TRUE;
     }
@@ -1541,6 +1563,28 @@ msm_engine_run(MsmRegistry *reg, const MsmRunOptions *opt_in, MsmRunReport *rep,
     if (msm_journal_count(journal, MSM_KIND_COUNT, counts, NULL)) {
         failed_items |= counts[MSM_ITEM_FAILED] + counts[MSM_ITEM_STARTED] > 0;
         skipped_items |= counts[MSM_ITEM_SKIPPED] > 0;
+    }
+    if (ctx->store_stage_root && !opt.dry_run) {
+        guint64 sc[5] = {0};
+        const MsmKindReport *sk = &rep->kinds[MSM_KIND_STORE];
+        gboolean clean = msm_journal_count(journal, MSM_KIND_STORE, sc, NULL) &&
+                         sc[MSM_ITEM_FAILED] + sc[MSM_ITEM_STARTED] + sc[MSM_ITEM_SKIPPED] == 0 &&
+                         sk->failed + sk->skipped + sk->verify_missing + sk->verify_differs == 0;
+        if (clean) {
+            char *kept = NULL;
+            if (!msm_store_stage_swap(ctx, opt.to, journal, &kept, error))
+                goto out;
+            rep->kinds[MSM_KIND_STORE].note =
+                g_strdup_printf("written beside the live store, verified, swapped in; the "
+                                "%s store it replaced is kept in %s (remove it when satisfied)",
+                                opt.from, kept);
+            g_free(kept);
+            g_clear_pointer(&ctx->store_stage_root, g_free);
+        } else {
+            add_problem(rep, "store: the %s store is staged in %s and not swapped in: the "
+                             "live store is unchanged until --resume %s finishes every folder",
+                        opt.to, ctx->store_stage_root, rep->run_id);
+        }
     }
     rep->exit_code = (failed_items || skipped_items || differs) ? MSM_EXIT_SKIPPED : MSM_EXIT_OK;
     if (!opt.dry_run && !failed_items && !differs) {
@@ -1758,6 +1802,16 @@ msm_engine_rollback(MsmRegistry *reg, const char *target_root, const char *run_i
         if (counts[MSM_ITEM_DONE] + counts[MSM_ITEM_STARTED] + counts[MSM_ITEM_FAILED] == 0)
             continue;
         rep->kinds[k].ran = TRUE;
+        if (k == MSM_KIND_STORE && !(guard && guard->guard->rollback) &&
+            msm_store_stage_used(j)) {
+            msm_journal_event(j, NULL, "rollback: store by swapping its stage back");
+            if (!msm_store_stage_rollback(ctx, target_root, rep->to, j, error)) {
+                g_prefix_error(error, "rolling back the store: ");
+                goto out;
+            }
+            rep->kinds[k].done = counts[MSM_ITEM_DONE];
+            continue;
+        }
         if (k == MSM_KIND_STORE && guard && guard->guard->rollback) {
             msm_journal_event(j, NULL, "rollback: store by guard %s", guard_name);
             if (!guard->guard->rollback(ctx, error)) {

@@ -46,7 +46,7 @@ typedef struct {
     guint64 emitted;       /* items added by finish callbacks */
     guint64 bytes;
     gboolean ran;          /* FALSE: nothing to do on any hop, or not selected */
-    char *note;            /* why it did not run, or NULL */
+    char *note;            /* why it did not run, or what a run that ran should know; or NULL */
     guint64 verified, verify_missing, verify_differs;
 } MsmKindReport;
 
