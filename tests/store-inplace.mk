@@ -4,3 +4,4 @@ tests_unit_test_store_stage_SOURCES = tests/unit/test-store-stage.c tests/unit/t
 tests_unit_test_store_stage_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_stage_LDADD = $(UNIT_LDADD)
 INTEGRATION_TESTS += tests/integration/store-inplace.sh
+INTEGRATION_TESTS += tests/integration/store-diskfull.sh
