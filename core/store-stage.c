@@ -121,6 +121,24 @@ out:
     return ok;
 }
 
+gboolean
+msm_store_stage_attach(MsmCtx *ctx, const char *to, MsmJournal *journal, GError **error)
+{
+    char *state = msm_journal_get_meta(journal, META_STATE, NULL);
+    gboolean ok = TRUE;
+    if (state && strcmp(state, "staged") == 0) {
+        char *live = store_dir(ctx, ctx->target_root, to, error);
+        ok = live != NULL;
+        if (ok) {
+            g_free(ctx->store_stage_root);
+            ctx->store_stage_root = stage_root(live, ctx->run_id);
+        }
+        g_free(live);
+    }
+    g_free(state);
+    return ok;
+}
+
 /* rename(a, b) with an error naming both and the fix. */
 static gboolean
 move(const char *a, const char *b, GError **error)

@@ -36,6 +36,11 @@
 gboolean msm_store_stage_prepare(MsmCtx *ctx, const char *from, const char *to,
                                  MsmJournal *journal, GError **error);
 
+/* For `msmigrate verify` of a run whose stage is not swapped in yet: sets
+ * ctx->store_stage_root so the store is verified where the run wrote it. */
+gboolean msm_store_stage_attach(MsmCtx *ctx, const char *to, MsmJournal *journal,
+                                GError **error);
+
 /* Swaps the verified stage in (idempotent). *kept_r: the directory now holding the
  * replaced entries (transfer full). */
 gboolean msm_store_stage_swap(MsmCtx *ctx, const char *to, MsmJournal *journal,

@@ -137,6 +137,11 @@ test_swap_killed_half_way(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(ctx->store_stage_root, "data/store/.msmigrate-stage-R1"));
     CU_ASSERT_TRUE(msm_store_stage_used(j));
     write_stage(ctx);
+    /* `msmigrate verify` of the run before the swap looks at the stage */
+    MsmCtx *v = ctx_for(root, root, "R1");
+    CU_ASSERT_TRUE(msm_store_stage_attach(v, "ms-8.1", j, &err));
+    CU_ASSERT_STRING_EQUAL(v->store_stage_root, ctx->store_stage_root);
+    msm_ctx_free(v);
 
     /* killed after the first rename of the swap: mboxlist moved out, nothing moved in */
     char *live = g_build_filename(root, "data", "store", NULL);
@@ -162,6 +167,12 @@ test_swap_killed_half_way(void)
     g_free(kept);
     CU_ASSERT_TRUE(msm_store_stage_swap(ctx, "ms-8.1", j, &kept, &err));
     check_text(root, "data/store/mboxlist/folder.db", "new db");
+
+    /* after it, at the live store */
+    v = ctx_for(root, root, "R1");
+    CU_ASSERT_TRUE(msm_store_stage_attach(v, "ms-8.1", j, &err));
+    CU_ASSERT_PTR_NULL(v->store_stage_root);
+    msm_ctx_free(v);
 
     /* a run resumed after the swap knows it */
     CU_ASSERT_TRUE(msm_store_stage_prepare(ctx, "ms-6.3", "ms-8.1", j, &err));
