@@ -550,34 +550,6 @@ msm_check_single_instance(MsmCtx *ctx, char **detail_r, GError **error)
     return res;
 }
 
-/* Kinds named by a history entry's "kinds" field (docs/formats/history.md): empty when the
- * run migrated no kind on the hop. */
-static guint
-history_kinds(const MsmHistoryEntry *e)
-{
-    guint mask = 0;
-    if (e->kinds == NULL)
-        return 0;
-    char **parts = g_strsplit(e->kinds, ",", -1);
-    for (char **p = parts; *p; p++) {
-        MsmKind k;
-        if (msm_kind_from_name(g_strstrip(*p), &k))
-            mask |= 1u << k;
-    }
-    g_strfreev(parts);
-    return mask;
-}
-
-static char *
-kinds_text(guint mask)
-{
-    GString *s = g_string_new(NULL);
-    for (int k = 0; k < MSM_KIND_COUNT; k++)
-        if (mask & (1u << k))
-            g_string_append_printf(s, "%s%s", s->len ? "," : "", msm_kind_name((MsmKind)k));
-    return g_string_free(s, FALSE);
-}
-
 /* FAIL when the target history already records this hop for a kind this run migrates on
  * it (unless --force): a config-only run followed by a store-only run of the same hops
  * is not a repetition. A rollback to the hop's origin clears what was recorded. */
@@ -599,7 +571,7 @@ msm_check_not_applied(MsmCtx *ctx, char **detail_r, GError **error)
         const MsmHistoryEntry *e = entries->pdata[i];
         if (g_strcmp0(e->action, "hop") == 0 && g_strcmp0(e->from, ctx->hop_from) == 0 &&
             g_strcmp0(e->to, ctx->hop_to) == 0) {
-            guint km = history_kinds(e);
+            guint km = msm_kind_mask_parse(e->kinds);
             if (km & ctx->hop_kinds) {
                 applied = e;
                 applied_at = i + 1;
@@ -617,7 +589,7 @@ msm_check_not_applied(MsmCtx *ctx, char **detail_r, GError **error)
             *detail_r = g_strdup_printf("the history of %s does not record %s -> %s",
                                         ctx->target_root, ctx->hop_from, ctx->hop_to);
         } else {
-            char *done = kinds_text(applied_kinds & ((1u << MSM_KIND_COUNT) - 1));
+            char *done = msm_kind_mask_text(applied_kinds & ((1u << MSM_KIND_COUNT) - 1));
             *detail_r = g_strdup_printf("the history of %s records %s -> %s for %s only, not "
                                         "for the kinds this run migrates",
                                         ctx->target_root, ctx->hop_from, ctx->hop_to, done);
@@ -628,7 +600,7 @@ msm_check_not_applied(MsmCtx *ctx, char **detail_r, GError **error)
         *detail_r = g_strdup_printf("already applied by run %s; --force given", applied->run_id);
         res = MSM_CHECK_PASS;
     } else {
-        char *k = kinds_text(again & ((1u << MSM_KIND_COUNT) - 1));
+        char *k = msm_kind_mask_text(again & ((1u << MSM_KIND_COUNT) - 1));
         *detail_r = g_strdup_printf(
             "%s -> %s was already applied to %s by run %s (history entry %u) for %s: running "
             "it again would overwrite what the first run wrote (seed 000); pass --force to "

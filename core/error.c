@@ -6,6 +6,8 @@
 
 #include <msmigrate/msmigrate.h>
 
+#include "util.h"
+
 #include <string.h>
 
 G_DEFINE_QUARK(msmigrate-error-quark, msm_error)
@@ -30,4 +32,30 @@ msm_kind_from_name(const char *name, MsmKind *kind_r)
         }
     }
     return FALSE;
+}
+
+guint
+msm_kind_mask_parse(const char *list)
+{
+    guint mask = 0;
+    if (list == NULL)
+        return 0;
+    char **parts = g_strsplit(list, ",", -1);
+    for (char **p = parts; *p; p++) {
+        MsmKind k;
+        if (msm_kind_from_name(g_strstrip(*p), &k))
+            mask |= 1u << k;
+    }
+    g_strfreev(parts);
+    return mask;
+}
+
+char *
+msm_kind_mask_text(guint mask)
+{
+    GString *s = g_string_new(NULL);
+    for (int k = 0; k < MSM_KIND_COUNT; k++)
+        if (mask & (1u << k))
+            g_string_append_printf(s, "%s%s", s->len ? "," : "", kind_names[k]);
+    return g_string_free(s, FALSE);
 }

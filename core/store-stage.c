@@ -21,6 +21,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,34 @@ entries(const char *dir, GError **error)
     return names;
 }
 
+/* Puts every entry of incoming into live: for each name of incoming (sorted), the live
+ * entry of that name moves to aside first (unless aside has one already), then the
+ * incoming one moves in (unless live has one). Each step tests before it renames, so
+ * the whole can be repeated after a kill at any point. */
+static gboolean
+exchange(const char *live, const char *incoming, const char *aside, GError **error)
+{
+    GPtrArray *names = entries(incoming, error);
+    if (names == NULL)
+        return FALSE;
+    gboolean ok = TRUE;
+    for (guint i = 0; i < names->len && ok; i++) {
+        const char *n = names->pdata[i];
+        char *in = g_build_filename(incoming, n, NULL);
+        char *l = g_build_filename(live, n, NULL);
+        char *a = g_build_filename(aside, n, NULL);
+        if (exists(in) && exists(l) && !exists(a))
+            ok = move(l, a, error);
+        if (ok && exists(in) && !exists(l))
+            ok = move(in, l, error);
+        g_free(in);
+        g_free(l);
+        g_free(a);
+    }
+    g_ptr_array_unref(names);
+    return ok;
+}
+
 gboolean
 msm_store_stage_swap(MsmCtx *ctx, const char *to, MsmJournal *journal, char **kept_r,
                      GError **error)
@@ -186,27 +215,11 @@ msm_store_stage_swap(MsmCtx *ctx, const char *to, MsmJournal *journal, char **ke
     char *old = old_dir(live, ctx->run_id);
     char *sstore = store_dir(ctx, sroot, to, error);
     gboolean ok = FALSE;
-    GPtrArray *names = NULL;
-    if (sstore == NULL || (names = entries(sstore, error)) == NULL ||
-        !msm_mkdir_p(old, TRUE, error))
+    if (sstore == NULL || !msm_mkdir_p(old, TRUE, error))
         goto out;
     msm_journal_event(journal, NULL, "store: swapping the stage %s in", sstore);
-    for (guint i = 0; i < names->len; i++) {
-        const char *n = names->pdata[i];
-        char *s = g_build_filename(sstore, n, NULL);
-        char *l = g_build_filename(live, n, NULL);
-        char *o = g_build_filename(old, n, NULL);
-        gboolean step = TRUE;
-        if (exists(s) && exists(l) && !exists(o))
-            step = move(l, o, error);
-        if (step && exists(s) && !exists(l))
-            step = move(s, l, error);
-        g_free(s);
-        g_free(l);
-        g_free(o);
-        if (!step)
-            goto out;
-    }
+    if (!exchange(live, sstore, old, error))
+        goto out;
     if (!msm_journal_set_meta(journal, META_STATE, "swapped", error) ||
         !msm_journal_sync(journal, error))
         goto out;
@@ -222,8 +235,6 @@ msm_store_stage_swap(MsmCtx *ctx, const char *to, MsmJournal *journal, char **ke
     *kept_r = g_strdup(old);
     ok = TRUE;
 out:
-    if (names)
-        g_ptr_array_unref(names);
     g_free(live);
     g_free(sroot);
     g_free(old);
@@ -238,7 +249,6 @@ msm_store_stage_rollback(MsmCtx *ctx, const char *target_root, const char *to,
     char *state = msm_journal_get_meta(journal, META_STATE, NULL);
     char *live = store_dir(ctx, target_root, to, error);
     char *sroot = NULL, *old = NULL, *sstore = NULL;
-    GPtrArray *names = NULL;
     gboolean ok = FALSE;
     if (live == NULL)
         goto out;
@@ -249,30 +259,21 @@ msm_store_stage_rollback(MsmCtx *ctx, const char *target_root, const char *to,
     if (exists(old)) {
         /* every entry the swap replaced (all of them, or some when a swap was killed half
          * way) goes back; the run's goes to the stage */
-        if ((names = entries(old, error)) == NULL || !msm_mkdir_p(sstore, TRUE, error))
+        if (!msm_mkdir_p(sstore, TRUE, error) || !exchange(live, old, sstore, error))
             goto out;
-        for (guint i = 0; i < names->len; i++) {
-            const char *n = names->pdata[i];
-            char *s = g_build_filename(sstore, n, NULL);
-            char *l = g_build_filename(live, n, NULL);
-            char *o = g_build_filename(old, n, NULL);
-            gboolean step = TRUE;
-            if (exists(o) && exists(l) && !exists(s))
-                step = move(l, s, error);
-            if (step && exists(o) && !exists(l))
-                step = move(o, l, error);
-            g_free(s);
-            g_free(l);
-            g_free(o);
-            if (!step)
-                goto out;
-        }
         if (!msm_journal_set_meta(journal, META_STATE, "staged", error) ||
             !msm_journal_sync(journal, error))
             goto out;
     }
-    if ((exists(sroot) && !msm_legacy_remove_tree(sroot, error)) ||
-        (exists(old) && !msm_legacy_remove_tree(old, error)))
+    if (exists(old) && g_rmdir(old) != 0) { /* emptied by the exchange: never removed whole */
+        int e = errno;
+        g_set_error(error, MSM_ERROR, MSM_ERROR_IO,
+                    "cannot remove %s: %s; it holds entries of the store the run replaced that "
+                    "the live store also has: compare them and move them back by hand",
+                    old, g_strerror(e));
+        goto out;
+    }
+    if (exists(sroot) && !msm_legacy_remove_tree(sroot, error))
         goto out;
     if (state && *state && !msm_journal_set_meta(journal, META_STATE, "rolled-back", error))
         goto out;
@@ -281,8 +282,6 @@ msm_store_stage_rollback(MsmCtx *ctx, const char *target_root, const char *to,
                       ctx->run_id);
     ok = TRUE;
 out:
-    if (names)
-        g_ptr_array_unref(names);
     g_free(state);
     g_free(live);
     g_free(sroot);

@@ -9,6 +9,12 @@
 
 #include <msmigrate/msmigrate.h>
 
+/* Bit mask (1 << MsmKind) of the comma-separated kind names in list; unknown names are
+ * ignored, NULL or "" gives 0. */
+guint msm_kind_mask_parse(const char *list);
+/* The kinds of mask, comma-separated, in MsmKind order ("" for none). */
+char *msm_kind_mask_text(guint mask);
+
 /* mkdir -p with mode 0755 (0700 when private); MSM_ERROR_IO naming the path. */
 gboolean msm_mkdir_p(const char *path, gboolean private_dir, GError **error);
 /* Writes data to path atomically: temporary file in the same directory, fsync,
