@@ -51,6 +51,47 @@ typedef struct {
     guint64 held;
 } ChannelCount;
 
+typedef struct {
+    GHashTable *channels; /* name -> ChannelCount* */
+    guint64 *unreadable_r;
+} Counting;
+
+/* Counts one message into its channel (MsmQueueFunc). */
+static gboolean
+count_item(MsmItem *item, gpointer data, GError **error)
+{
+    (void)error;
+    Counting *k = data;
+    const MsmQueuedMessage *q = item->payload;
+    ChannelCount *c = g_hash_table_lookup(k->channels, q->channel);
+    if (c == NULL) {
+        c = g_new0(ChannelCount, 1);
+        g_hash_table_insert(k->channels, g_strdup(q->channel), c);
+    }
+    if (msm_queue_is_held(q))
+        c->held++;
+    else
+        c->queued++;
+    msm_item_free(item);
+    return TRUE;
+}
+
+/* A file the codec cannot parse: reported, and the count goes on with the
+ * next (MsmQueueErrorFunc). */
+static gboolean
+count_error(GError *err, gpointer data, GError **error)
+{
+    Counting *k = data;
+    if (!msm_reader_error_is_per_entry(err) || *k->unreadable_r >= 100000) {
+        g_propagate_error(error, err);
+        return FALSE;
+    }
+    fprintf(stderr, "msmigrate: queue counters: %s\n", err->message);
+    g_error_free(err);
+    (*k->unreadable_r)++;
+    return TRUE;
+}
+
 /* Counts the queue of root at version into channels (name -> ChannelCount*). */
 static gboolean
 count_queue(MsmRegistry *reg, const char *root, const char *version, const char *instance,
@@ -62,52 +103,9 @@ count_queue(MsmRegistry *reg, const char *root, const char *version, const char 
                     "no queue codec for %s is loaded (see 'msmigrate plugins')", version);
         return FALSE;
     }
-    MsmCtx *ctx = msm_ctx_new();
-    ctx->source_root = g_strdup(root);
-    ctx->run_from = g_strdup(version);
-    ctx->run_to = g_strdup(version);
-    ctx->instance = g_strdup(instance);
-    ctx->registry = reg;
-    ctx->quiet = TRUE;
-    gboolean ok = FALSE;
-    ctx->source_layout = msm_layout_resolve(root, version, instance, error);
-    gpointer r = ctx->source_layout ? ref->codec->reader_open(ctx, root, version, error) : NULL;
-    if (r == NULL)
-        goto out;
-    for (;;) {
-        MsmItem *item = NULL;
-        GError *err = NULL;
-        if (!ref->codec->reader_next(r, &item, &err)) {
-            if (!msm_reader_error_is_per_entry(err) || *unreadable_r >= 100000) {
-                g_propagate_error(error, err);
-                ref->codec->reader_close(r);
-                goto out;
-            }
-            /* a file the codec cannot parse: report it and go on with the next */
-            fprintf(stderr, "msmigrate: queue counters: %s\n", err->message);
-            g_error_free(err);
-            (*unreadable_r)++;
-            continue;
-        }
-        if (item == NULL)
-            break;
-        const MsmQueuedMessage *q = item->payload;
-        ChannelCount *c = g_hash_table_lookup(channels, q->channel);
-        if (c == NULL) {
-            c = g_new0(ChannelCount, 1);
-            g_hash_table_insert(channels, g_strdup(q->channel), c);
-        }
-        if (msm_queue_is_held(q))
-            c->held++;
-        else
-            c->queued++;
-        msm_item_free(item);
-    }
-    ref->codec->reader_close(r);
-    ok = TRUE;
-out:
-    msm_ctx_free(ctx);
-    return ok;
+    Counting k = {channels, unreadable_r};
+    return msm_queue_walk(reg, ref->codec, root, version, instance, count_item, count_error, &k,
+                          error);
 }
 
 /* `queue counters`. */
@@ -409,6 +407,19 @@ body_digest(MsmQueuedMessage *q, GError **error)
     return d;
 }
 
+/* The body digest of a queued message item; NULL + error "reading <key><how>: ..."
+ * with the item freed. (transfer full) */
+static char *
+item_digest(MsmItem *item, const char *how, GError **error)
+{
+    char *d = body_digest(item->payload, error);
+    if (d == NULL) {
+        g_prefix_error(error, "reading %s%s: ", item->key, how);
+        msm_item_free(item);
+    }
+    return d;
+}
+
 static void
 verify_report(VerifyState *st, const char *what, const char *key, const char *detail)
 {
@@ -428,12 +439,9 @@ collect_target(MsmItem *item, gpointer user_data, GError **error)
 {
     VerifyState *st = user_data;
     MsmQueuedMessage *q = item->payload;
-    char *d = body_digest(q, error);
-    if (d == NULL) {
-        g_prefix_error(error, "reading %s back: ", item->key);
-        msm_item_free(item);
+    char *d = item_digest(item, " back", error);
+    if (d == NULL)
         return FALSE;
-    }
     TargetMsg *t = g_new0(TargetMsg, 1);
     t->key = g_strdup(item->key);
     t->envelope = msm_queue_envelope_string(q, NULL);
@@ -456,12 +464,9 @@ match_source(MsmItem *item, gpointer user_data, GError **error)
     VerifyState *st = user_data;
     MsmQueuedMessage *q = item->payload;
     st->source_count++;
-    char *d = body_digest(q, error);
-    if (d == NULL) {
-        g_prefix_error(error, "reading %s: ", item->key);
-        msm_item_free(item);
+    char *d = item_digest(item, "", error);
+    if (d == NULL)
         return FALSE;
-    }
     const char *channel = msm_queue_channel_rename(st->from, st->to, q->channel);
     char *env = msm_queue_envelope_string(q, channel);
     GPtrArray *list = g_hash_table_lookup(st->by_body, d);

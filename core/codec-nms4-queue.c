@@ -35,7 +35,7 @@
 #include "builtin.h"
 
 #include "ctxpriv.h"
-#include "queue-rename.h"
+#include "queue-file.h"
 #include "util.h"
 
 #include <errno.h>
@@ -49,22 +49,10 @@ static const char *const nms4_versions[] = {"nms-4.0", "nms-4.1", NULL};
 
 #define MAGIC "NMS-Queue-Envelope: 4"
 #define MAX_ENVELOPE (1024 * 1024)
-#define CHUNK 65536
+#define CHUNK MSM_QUEUE_CHUNK
 #define ROLLBACK_DIR "nms4-queue-rollback"
 
 /* ---- names and places ---- */
-
-/* TRUE if s is one safe path component (not '$'-prefixed, no control character). */
-static gboolean
-safe_component(const char *s)
-{
-    if (s == NULL || s[0] == '\0' || s[0] == '$' || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-        return FALSE;
-    for (const char *p = s; *p; p++)
-        if (*p == '/' || *p == '\\' || (guchar)*p < 0x20 || *p == 0x7f)
-            return FALSE;
-    return TRUE;
-}
 
 /* TRUE for "<id>.msg" or "<id>.held", id of [A-Za-z0-9_-]. */
 static gboolean
@@ -163,104 +151,7 @@ msm_core_nms_queue_dir(const char *root, const char *version, const char *instan
     return queue_dir(&ctx, root, version, error);
 }
 
-/* The names in dir, sorted, without '$' temporaries; NULL + MSM_ERROR_IO. */
-GPtrArray *
-msm_core_queue_list_names(const char *dir, GError **error)
-{
-    GError *err = NULL;
-    GDir *d = g_dir_open(dir, 0, &err);
-    if (d == NULL) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot read queue directory %s: %s", dir,
-                    err->message);
-        g_error_free(err);
-        return NULL;
-    }
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    const char *n;
-    while ((n = g_dir_read_name(d)) != NULL)
-        if (n[0] != '$')
-            g_ptr_array_add(names, g_strdup(n));
-    g_dir_close(d);
-    g_ptr_array_sort(names, msm_strcmp_ptr);
-    return names;
-}
-
-/* ---- the body: a lazy slice of the file ---- */
-
-typedef struct {
-    char *path;
-    gint64 offset, remaining;
-    int fd;
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-} Slice;
-
-static void
-slice_free(gpointer p)
-{
-    Slice *s = p;
-    if (s->fd >= 0)
-        close(s->fd);
-    g_free(s->path);
-    g_free(s);
-}
-
-static gssize
-slice_read(gpointer data, guint8 *buf, gsize len, GError **error)
-{
-    Slice *s = data;
-    if (s->remaining <= 0 || len == 0)
-        return 0;
-    if (s->fd < 0) {
-        struct stat st;
-        s->fd = open(s->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (s->fd < 0 || fstat(s->fd, &st) != 0) {
-            int e = errno;
-            g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot read queue file %s: %s", s->path,
-                        g_strerror(e));
-            return -1;
-        }
-        if (st.st_dev != s->dev || st.st_ino != s->ino || st.st_size != s->size) {
-            g_set_error(error, MSM_ERROR, MSM_ERROR_IO,
-                        "queue file %s changed while it was being migrated (is the MTA "
-                        "running?): stop the MTA and run again",
-                        s->path);
-            return -1;
-        }
-    }
-    gsize want = (gsize)MIN((gint64)len, s->remaining);
-    ssize_t n;
-    do
-        n = pread(s->fd, buf, want, (off_t)s->offset);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-        int e = errno;
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot read queue file %s: %s", s->path,
-                    n == 0 ? "it became shorter while it was being migrated" : g_strerror(e));
-        return -1;
-    }
-    s->offset += n;
-    s->remaining -= n;
-    return n;
-}
-
 /* ---- parsing ---- */
-
-/* Parses a decimal value (dates may be negative) into *v. */
-static gboolean
-parse_number(const char *s, gboolean sign, gint64 *v)
-{
-    if (*s == '\0' || !(g_ascii_isdigit(*s) || (sign && *s == '-' && s[1])))
-        return FALSE;
-    char *end = NULL;
-    errno = 0;
-    gint64 x = g_ascii_strtoll(s, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return FALSE;
-    *v = x;
-    return TRUE;
-}
 
 /* Applies one envelope line to q; why is set to the reason it is refused. */
 static void
@@ -295,12 +186,12 @@ apply_line(MsmQueuedMessage *q, const char *line, guint *seen, const char **why)
     } else if (IS("Notify")) {
         if (last == NULL || last->notify)
             *why = "a Notify line that follows no Recipient line, or a second one";
-        else if (!parse_number(v, FALSE, &n) || n < 1 || n > G_MAXUINT32)
+        else if (!msm_queue_parse_decimal(v, FALSE, &n) || n < 1 || n > G_MAXUINT32)
             *why = "a Notify value that is not a decimal number from 1 to 4294967295";
         else
             last->notify = (guint32)n;
     } else if (IS("Attempts")) {
-        if ((*seen & S_ATT) || !parse_number(v, FALSE, &n) || n > G_MAXUINT)
+        if ((*seen & S_ATT) || !msm_queue_parse_decimal(v, FALSE, &n) || n > G_MAXUINT)
             *why = "a second Attempts line, or one that is not a decimal number";
         else {
             *seen |= S_ATT;
@@ -309,7 +200,7 @@ apply_line(MsmQueuedMessage *q, const char *line, guint *seen, const char **why)
     } else if (IS("Created") || IS("Last-Attempt")) {
         gboolean created = IS("Created");
         guint bit = created ? S_CREATED : S_LAST;
-        if ((*seen & bit) || !parse_number(v, TRUE, &n))
+        if ((*seen & bit) || !msm_queue_parse_decimal(v, TRUE, &n))
             *why = "a second date line, or one that is not seconds since the epoch in decimal";
         else {
             *seen |= bit;
@@ -438,15 +329,7 @@ parse_file(const char *path, const char *channel, const char *name, gboolean hel
     }
     g_string_free(env, TRUE);
     if (ok) {
-        Slice *s = g_new0(Slice, 1);
-        s->path = g_strdup(path);
-        s->offset = body_start;
-        s->remaining = (gint64)st.st_size - body_start;
-        s->fd = -1;
-        s->dev = st.st_dev;
-        s->ino = st.st_ino;
-        s->size = st.st_size;
-        q->body = msm_body_new_stream(slice_read, s, slice_free, s->remaining);
+        q->body = msm_queue_body_slice(path, &st, body_start, (gint64)st.st_size - body_start);
     } else {
         msm_queued_message_free(q);
         q = NULL;
@@ -463,14 +346,6 @@ typedef struct {
     gboolean held;
 } Entry;
 
-typedef struct {
-    char *qdir;
-    GPtrArray *channels;
-    guint next_channel;
-    GPtrArray *entries;
-    guint next_entry;
-} Reader;
-
 static void
 entry_free(gpointer p)
 {
@@ -486,53 +361,17 @@ static gpointer
 reader_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
     char *qdir = queue_dir(ctx, root, version, error);
-    if (qdir == NULL)
-        return NULL;
-    Reader *r = g_new0(Reader, 1);
-    r->qdir = qdir;
-    r->channels = g_ptr_array_new_with_free_func(g_free);
-    if (!msm_dir_exists(qdir))
-        return r;
-    GPtrArray *names = msm_core_queue_list_names(qdir, error);
-    if (names == NULL) {
-        g_ptr_array_unref(r->channels);
-        g_free(r->qdir);
-        g_free(r);
-        return NULL;
-    }
-    for (guint i = 0; i < names->len; i++) {
-        char *path = g_build_filename(qdir, names->pdata[i], NULL);
-        struct stat st;
-        if (lstat(path, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)))
-            g_ptr_array_add(r->channels, g_strdup(names->pdata[i]));
-        g_free(path);
-    }
-    g_ptr_array_unref(names);
-    return r;
+    return qdir ? msm_queue_channels_new(qdir, entry_free, error) : NULL;
 }
 
-/* Lists the next channel's files as entries. */
+/* Lists the files of one channel as entries (MsmQueueListFunc). */
 static gboolean
-next_channel(Reader *r, GError **error)
+list_channel(const char *channel, const char *dir, GPtrArray *entries, GError **error)
 {
-    const char *channel = r->channels->pdata[r->next_channel++];
-    char *dir = g_build_filename(r->qdir, channel, NULL);
-    if (r->entries)
-        g_ptr_array_unref(r->entries);
-    r->entries = g_ptr_array_new_with_free_func(entry_free);
-    r->next_entry = 0;
-    gboolean ok = TRUE;
-    GPtrArray *names = NULL;
-    if (!msm_is_real_dir(dir)) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                    "channel directory %s is a symbolic link: msmigrate does not follow links "
-                    "in the MTA queue; replace it with the directory it points to",
-                    dir);
-        ok = FALSE;
-    } else if ((names = msm_core_queue_list_names(dir, error)) == NULL) {
-        ok = FALSE;
-    }
-    for (guint i = 0; ok && i < names->len; i++) {
+    GPtrArray *names = msm_core_queue_list_names(dir, error);
+    if (names == NULL)
+        return FALSE;
+    for (guint i = 0; i < names->len; i++) {
         const char *n = names->pdata[i];
         Entry *e = g_new0(Entry, 1);
         e->path = g_build_filename(dir, n, NULL);
@@ -556,26 +395,22 @@ next_channel(Reader *r, GError **error)
                 "queue",
                 e->path);
         }
-        g_ptr_array_add(r->entries, e);
+        g_ptr_array_add(entries, e);
     }
-    if (names)
-        g_ptr_array_unref(names);
-    g_free(dir);
-    return ok;
+    g_ptr_array_unref(names);
+    return TRUE;
 }
 
 static gboolean
 reader_next(gpointer reader, MsmItem **item_r, GError **error)
 {
-    Reader *r = reader;
+    gpointer next = NULL;
     *item_r = NULL;
-    while (r->entries == NULL || r->next_entry >= r->entries->len) {
-        if (r->next_channel >= r->channels->len)
-            return TRUE;
-        if (!next_channel(r, error))
-            return FALSE;
-    }
-    Entry *e = r->entries->pdata[r->next_entry++];
+    if (!msm_queue_channels_next(reader, list_channel, &next, error))
+        return FALSE;
+    Entry *e = next;
+    if (e == NULL)
+        return TRUE;
     if (e->refusal) {
         g_set_error_literal(error, MSM_ERROR, e->code, e->refusal);
         return FALSE;
@@ -589,23 +424,10 @@ reader_next(gpointer reader, MsmItem **item_r, GError **error)
     return TRUE;
 }
 
-static void
-reader_close(gpointer reader)
-{
-    Reader *r = reader;
-    if (r == NULL)
-        return;
-    if (r->entries)
-        g_ptr_array_unref(r->entries);
-    g_ptr_array_unref(r->channels);
-    g_free(r->qdir);
-    g_free(r);
-}
-
 static gboolean
 reader_estimate(gpointer reader, guint64 *items_r, guint64 *bytes_r)
 {
-    Reader *r = reader;
+    MsmQueueChannels *r = reader;
     guint64 items = 0, bytes = 0;
     for (guint i = 0; i < r->channels->len; i++) {
         char *dir = g_build_filename(r->qdir, r->channels->pdata[i], NULL);
@@ -633,31 +455,11 @@ reader_estimate(gpointer reader, guint64 *items_r, guint64 *bytes_r)
 
 /* ---- writer ---- */
 
-typedef struct {
-    char *qdir;
-    char *undo_dir; /* <work dir>/nms4-queue-rollback, or NULL outside a run */
-    GMutex mutex;   /* the undo list */
-} Writer;
-
 static gpointer
 writer_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
     char *qdir = queue_dir(ctx, root, version, error);
-    if (qdir == NULL)
-        return NULL;
-    Writer *w = g_new0(Writer, 1);
-    w->qdir = qdir;
-    g_mutex_init(&w->mutex);
-    if (ctx && ctx->work_dir && *ctx->work_dir) {
-        w->undo_dir = g_build_filename(ctx->work_dir, ROLLBACK_DIR, NULL);
-        if (!msm_mkdir_p(w->undo_dir, TRUE, error)) {
-            g_free(w->undo_dir);
-            g_free(w->qdir);
-            g_free(w);
-            return NULL;
-        }
-    }
-    return w;
+    return qdir ? msm_queue_writer_new(ctx, qdir, ROLLBACK_DIR, error) : NULL;
 }
 
 /* The file's name: the item's own stem when it is one of ours, else a stem
@@ -696,13 +498,7 @@ target_name(const MsmItem *item, const MsmQueuedMessage *q)
 static gboolean
 check_value(const MsmItem *item, const char *what, const char *v, GError **error)
 {
-    if (v == NULL || strchr(v, '\n') == NULL)
-        return TRUE;
-    g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                "refusing queued message %s: its %s contains a line feed, which would add "
-                "envelope lines; fix the address",
-                item->key, what);
-    return FALSE;
+    return msm_queue_no_line_feed(item, what, v, "envelope lines", "fix the address", error);
 }
 
 /* The envelope text, ended by the empty line. */
@@ -736,41 +532,33 @@ build_envelope(const MsmItem *item, const MsmQueuedMessage *q, GString *env, GEr
     return TRUE;
 }
 
+/* What one put writes: the envelope, then the body. */
+typedef struct {
+    const MsmItem *item;
+    MsmQueuedMessage *q;
+    const GString *env;
+} Fill;
+
+/* Writes the envelope and the body to the temporary file (MsmQueueFillFunc). */
 static gboolean
-write_all(int fd, const void *data, gsize len)
+fill_file(int fd, const char *tmp, gpointer data, GError **error)
 {
-    const guint8 *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return FALSE;
-        p += n;
-        len -= (gsize)n;
+    const Fill *f = data;
+    if (!msm_queue_write_all(fd, f->env->str, f->env->len)) {
+        int e = errno;
+        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot write %s: %s", tmp, g_strerror(e));
+        return FALSE;
     }
-    return TRUE;
+    return msm_queue_copy_body(fd, f->q->body, f->item->key, tmp, NULL, NULL, error);
 }
 
 static gboolean
 writer_put(gpointer writer, MsmItem *item, GError **error)
 {
-    Writer *w = writer;
-    if (item == NULL || item->kind != MSM_KIND_QUEUE || item->payload == NULL) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_INVALID_ARGUMENT,
-                    "the nms4-queue writer was given %s item %s: only queued messages can be "
-                    "written",
-                    item ? msm_kind_name(item->kind) : "no", item && item->key ? item->key : "");
+    MsmQueueWriter *w = writer;
+    MsmQueuedMessage *q = msm_queue_put_message(item, "nms4-queue", error);
+    if (q == NULL || !msm_queue_check_channel(item, q->channel, "", error))
         return FALSE;
-    }
-    MsmQueuedMessage *q = item->payload;
-    if (!safe_component(q->channel)) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                    "refusing queued message %s: its channel \"%s\" is not one safe directory "
-                    "name",
-                    item->key, q->channel ? q->channel : "(null)");
-        return FALSE;
-    }
     GString *env = g_string_new(NULL);
     if (!build_envelope(item, q, env, error)) {
         g_string_free(env, TRUE);
@@ -779,105 +567,18 @@ writer_put(gpointer writer, MsmItem *item, GError **error)
     char *name = target_name(item, q);
     char *dir = g_build_filename(w->qdir, q->channel, NULL);
     char *dest = g_build_filename(dir, name, NULL);
-    char *tmp = g_strdup_printf("%s/$%s.tmp", dir, name);
-    gboolean ok = msm_mkdir_p(w->qdir, FALSE, error);
-    if (ok && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        int e = errno;
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot create channel directory %s: %s", dir,
-                    g_strerror(e));
-        ok = FALSE;
-    }
-    if (ok && !msm_is_real_dir(dir)) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                    "refusing to write %s: %s is not a directory (a symbolic link could lead "
-                    "outside the target); replace it with a directory",
-                    item->key, dir);
-        ok = FALSE;
-    }
+    Fill fill = {item, q, env};
+    gboolean ok = msm_mkdir_p(w->qdir, FALSE, error) &&
+                  msm_queue_make_channel_dir(dir, 0700, item->key, error) &&
+                  msm_queue_writer_remember(w, dest, error) &&
+                  msm_queue_file_put(dir, name, 0600, TRUE, fill_file, &fill, error);
     if (ok)
-        ok = w->undo_dir == NULL || msm_queue_undo_remember(w->undo_dir, &w->mutex, dest, error);
-    int fd = -1;
-    if (ok) {
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
-            int e = errno;
-            g_set_error(error, MSM_ERROR, e == ELOOP ? MSM_ERROR_UNSAFE : MSM_ERROR_IO,
-                        "cannot create %s: %s", tmp, g_strerror(e));
-            ok = FALSE;
-        }
-    }
-    if (ok && !write_all(fd, env->str, env->len))
-        goto io;
-    if (ok) {
-        guint8 *buf = g_malloc(CHUNK);
-        while (ok && q->body) {
-            gssize n = msm_body_read(q->body, buf, CHUNK, error);
-            if (n < 0) {
-                g_prefix_error(error, "cannot write queued message %s: ", item->key);
-                ok = FALSE;
-            } else if (n == 0) {
-                break;
-            } else if (!write_all(fd, buf, (gsize)n)) {
-                g_free(buf);
-                goto io;
-            }
-        }
-        g_free(buf);
-    }
-    if (ok && (fsync(fd) != 0 || fchmod(fd, 0600) != 0))
-        goto io;
-    goto done;
-io:;
-    int e = errno;
-    g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot write %s: %s", tmp, g_strerror(e));
-    ok = FALSE;
-done:
-    if (fd >= 0 && close(fd) != 0 && ok) {
-        int e2 = errno;
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot write %s: %s", tmp, g_strerror(e2));
-        ok = FALSE;
-    }
-    if (ok && rename(tmp, dest) != 0) {
-        int e3 = errno;
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot rename %s to %s: %s", tmp, dest,
-                    g_strerror(e3));
-        ok = FALSE;
-    }
-    if (!ok && fd >= 0)
-        unlink(tmp);
-    if (ok) {
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
+        msm_queue_sync_dir(dir, NULL);
     g_string_free(env, TRUE);
     g_free(name);
     g_free(dir);
     g_free(dest);
-    g_free(tmp);
     return ok;
-}
-
-static gboolean
-writer_commit(gpointer writer, GError **error)
-{
-    (void)writer;
-    (void)error;
-    return TRUE;
-}
-
-static void
-writer_close(gpointer writer)
-{
-    Writer *w = writer;
-    if (w == NULL)
-        return;
-    g_mutex_clear(&w->mutex);
-    g_free(w->undo_dir);
-    g_free(w->qdir);
-    g_free(w);
 }
 
 /* Undoes the puts of run ctx->run_id (queue-rename.h undo records). */
@@ -886,12 +587,7 @@ rollback(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
     (void)root;
     (void)version;
-    if (ctx == NULL || ctx->work_dir == NULL)
-        return TRUE;
-    char *undo = g_build_filename(ctx->work_dir, ROLLBACK_DIR, NULL);
-    gboolean ok = msm_queue_undo_rollback(undo, error);
-    g_free(undo);
-    return ok;
+    return msm_queue_writer_rollback(ctx, ROLLBACK_DIR, error);
 }
 
 static const MsmCodec nms4_queue_codec = {
@@ -903,11 +599,11 @@ static const MsmCodec nms4_queue_codec = {
     .flags = MSM_CODEC_THREADSAFE,
     .reader_open = reader_open,
     .reader_next = reader_next,
-    .reader_close = reader_close,
+    .reader_close = msm_queue_channels_free,
     .writer_open = writer_open,
     .writer_put = writer_put,
-    .writer_commit = writer_commit,
-    .writer_close = writer_close,
+    .writer_commit = msm_queue_writer_commit,
+    .writer_close = msm_queue_writer_close,
     .reader_estimate = reader_estimate,
     .rollback = rollback,
 };

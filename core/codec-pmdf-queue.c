@@ -45,7 +45,7 @@
 #include "pmdf.h"
 
 #include "ctxpriv.h"
-#include "queue-rename.h"
+#include "queue-file.h"
 #include "util.h"
 
 #include <errno.h>
@@ -65,7 +65,7 @@ static const char digits36[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 #define RETRY_PREFIX "~retry;"
 #define MAX_RECORD (1024 * 1024) /* longest envelope record accepted */
 #define MAX_RETRY (1024 * 1024)  /* most retry information accepted */
-#define CHUNK 65536
+#define CHUNK MSM_QUEUE_CHUNK
 
 /* ---- attempts prefix ---- */
 
@@ -108,19 +108,6 @@ msm_pmdf_attempts_decode(const char *name, guint *n_r)
 
 /* ---- shared helpers ---- */
 
-/* TRUE if s is one safe path component for the queue: not empty, not "." or
- * "..", no '/', no backslash, no control character, not a '$' temporary. */
-static gboolean
-safe_component(const char *s)
-{
-    if (s == NULL || s[0] == '\0' || s[0] == '$' || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-        return FALSE;
-    for (const char *p = s; *p; p++)
-        if (*p == '/' || *p == '\\' || (guchar)*p < 0x20 || *p == 0x7f)
-            return FALSE;
-    return msm_relpath_is_safe(s);
-}
-
 /* The queue directory of root for version. (transfer full) */
 static char *
 queue_dir(MsmCtx *ctx, const char *root, const char *version, GError **error)
@@ -131,28 +118,6 @@ queue_dir(MsmCtx *ctx, const char *root, const char *version, GError **error)
     char *d = g_strdup(msm_layout_queue_dir(l));
     msm_layout_free(l);
     return d;
-}
-
-/* The names in dir, sorted, without '$' temporaries; NULL + MSM_ERROR_IO. (transfer full) */
-static GPtrArray *
-list_names(const char *dir, GError **error)
-{
-    GError *err = NULL;
-    GDir *d = g_dir_open(dir, 0, &err);
-    if (d == NULL) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot read queue directory %s: %s", dir,
-                    err->message);
-        g_error_free(err);
-        return NULL;
-    }
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    const char *n;
-    while ((n = g_dir_read_name(d)) != NULL)
-        if (n[0] != '$')
-            g_ptr_array_add(names, g_strdup(n));
-    g_dir_close(d);
-    g_ptr_array_sort(names, msm_strcmp_ptr);
-    return names;
 }
 
 /* Appends the escaped form of data: printable ASCII as is, '\' doubled, other bytes \xHH. */
@@ -191,69 +156,6 @@ unescape_bytes(const char *s)
         g_byte_array_append(b, &c, 1);
     }
     return b;
-}
-
-/* ---- the body: a lazy slice of the queue file ---- */
-
-typedef struct {
-    char *path;
-    gint64 offset;    /* of the next byte to read */
-    gint64 remaining; /* bytes of the message left */
-    int fd;           /* -1 until the first read */
-    dev_t dev;        /* identity of the file when it was parsed */
-    ino_t ino;
-    off_t size;
-} Slice;
-
-/* Frees a Slice and closes its file. */
-static void
-slice_free(gpointer p)
-{
-    Slice *s = p;
-    if (s->fd >= 0)
-        close(s->fd);
-    g_free(s->path);
-    g_free(s);
-}
-
-/* Reads the next bytes of the message; opens the file on first use. */
-static gssize
-slice_read(gpointer data, guint8 *buf, gsize len, GError **error)
-{
-    Slice *s = data;
-    if (s->remaining <= 0 || len == 0)
-        return 0;
-    if (s->fd < 0) {
-        s->fd = open(s->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st;
-        if (s->fd < 0 || fstat(s->fd, &st) != 0) {
-            int e = errno;
-            g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot read queue file %s: %s", s->path,
-                        g_strerror(e));
-            return -1;
-        }
-        if (st.st_dev != s->dev || st.st_ino != s->ino || st.st_size != s->size) {
-            g_set_error(error, MSM_ERROR, MSM_ERROR_IO,
-                        "queue file %s changed while it was being migrated (is the MTA "
-                        "running?): stop the MTA and run again",
-                        s->path);
-            return -1;
-        }
-    }
-    gsize want = (gsize)MIN((gint64)len, s->remaining);
-    ssize_t n;
-    do
-        n = pread(s->fd, buf, want, (off_t)s->offset);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-        int e = errno;
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot read queue file %s: %s", s->path,
-                    n == 0 ? "it became shorter while it was being migrated" : g_strerror(e));
-        return -1;
-    }
-    s->offset += n;
-    s->remaining -= n;
-    return n;
 }
 
 /* ---- parsing one file ---- */
@@ -323,21 +225,6 @@ input_line(Input *in, GString *line, gboolean *got_r, GError **error)
     }
 }
 
-/* Parses a decimal date record value into *v. */
-static gboolean
-parse_date(const char *s, gint64 *v)
-{
-    if (*s == '\0')
-        return FALSE;
-    char *end = NULL;
-    errno = 0;
-    long long x = g_ascii_strtoll(s, &end, 10);
-    if (errno != 0 || *end != '\0' || !(g_ascii_isdigit(*s) || (*s == '-' && s[1])))
-        return FALSE;
-    *v = (gint64)x;
-    return TRUE;
-}
-
 /* Applies one envelope record (line number lineno) to q. */
 static gboolean
 apply_record(MsmQueuedMessage *q, const char *path, guint lineno, const GString *line,
@@ -390,7 +277,7 @@ apply_record(MsmQueuedMessage *q, const char *path, guint lineno, const GString 
         default:
             if ((s[0] == 'd' ? *have_d : *have_t))
                 why = "a second date record";
-            else if (!parse_date(v, &date))
+            else if (!msm_queue_parse_decimal(v, TRUE, &date))
                 why = "a date record (\"d;\" or \"t;\") whose value is not seconds since the "
                       "epoch in decimal";
             else if (s[0] == 'd') {
@@ -536,15 +423,7 @@ parse_file(const char *path, const char *channel, const char *name, GError **err
             q->created = (gint64)st.st_mtime;
         if (!have_t)
             q->last_attempt = attempts > 0 ? (gint64)st.st_mtime : 0;
-        Slice *s = g_new0(Slice, 1);
-        s->path = g_strdup(path);
-        s->offset = body_start;
-        s->remaining = marker_end - 5 - body_start;
-        s->fd = -1;
-        s->dev = st.st_dev;
-        s->ino = st.st_ino;
-        s->size = st.st_size;
-        q->body = msm_body_new_stream(slice_read, s, slice_free, s->remaining);
+        q->body = msm_queue_body_slice(path, &st, body_start, marker_end - 5 - body_start);
     } else {
         msm_queued_message_free(q);
         q = NULL;
@@ -566,11 +445,7 @@ typedef struct {
 } Entry;
 
 typedef struct {
-    char *qdir;
-    GPtrArray *channels; /* char*: names below qdir (directories or links) */
-    guint next_channel;
-    GPtrArray *entries; /* Entry* of the current channel */
-    guint next_entry;
+    MsmQueueChannels *walk; /* the channels, and the Entry* of the current one */
     gboolean estimated;
     guint64 est_items, est_bytes;
 } Reader;
@@ -608,7 +483,7 @@ static gboolean
 list_channel_dir(const char *channel, const char *dir, int depth, GPtrArray *out, GHashTable *seen,
                  GError **error)
 {
-    GPtrArray *names = list_names(dir, error);
+    GPtrArray *names = msm_core_queue_list_names(dir, error);
     if (names == NULL)
         return FALSE;
     gboolean ok = TRUE;
@@ -666,55 +541,22 @@ reader_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
     char *qdir = queue_dir(ctx, root, version, error);
     if (qdir == NULL)
         return NULL;
-    Reader *r = g_new0(Reader, 1);
-    r->qdir = qdir;
-    r->channels = g_ptr_array_new_with_free_func(g_free);
-    if (!msm_dir_exists(qdir))
-        return r; /* no queue directory: nothing queued (docs/formats/queue-pmdf.md) */
-    GPtrArray *names = list_names(qdir, error);
-    if (names == NULL) {
-        g_ptr_array_unref(r->channels);
-        g_free(r->qdir);
-        g_free(r);
+    /* no queue directory: nothing queued (docs/formats/queue-pmdf.md) */
+    MsmQueueChannels *walk = msm_queue_channels_new(qdir, entry_free, error);
+    if (walk == NULL)
         return NULL;
-    }
-    for (guint i = 0; i < names->len; i++) {
-        char *path = g_build_filename(qdir, names->pdata[i], NULL);
-        struct stat st;
-        if (lstat(path, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)))
-            g_ptr_array_add(r->channels, g_strdup(names->pdata[i]));
-        g_free(path);
-    }
-    g_ptr_array_unref(names);
+    Reader *r = g_new0(Reader, 1);
+    r->walk = walk;
     return r;
 }
 
-/* Loads the entries of the next channel; FALSE + error for a channel that
- * cannot be listed (the reader has moved past it). */
+/* Loads the entries of one channel (MsmQueueListFunc). */
 static gboolean
-next_channel(Reader *r, GError **error)
+list_channel(const char *channel, const char *dir, GPtrArray *entries, GError **error)
 {
-    const char *channel = r->channels->pdata[r->next_channel++];
-    char *dir = g_build_filename(r->qdir, channel, NULL);
-    if (r->entries)
-        g_ptr_array_unref(r->entries);
-    r->entries = g_ptr_array_new_with_free_func(entry_free);
-    r->next_entry = 0;
-    gboolean ok;
-    if (!msm_is_real_dir(dir)) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                    "channel directory %s is a symbolic link: msmigrate does not follow links "
-                    "in the MTA queue; replace it with the directory it points to",
-                    dir);
-        ok = FALSE;
-    } else {
-        GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
-        ok = list_channel_dir(channel, dir, 0, r->entries, seen, error);
-        g_hash_table_unref(seen);
-        if (!ok)
-            g_ptr_array_set_size(r->entries, 0);
-    }
-    g_free(dir);
+    GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+    gboolean ok = list_channel_dir(channel, dir, 0, entries, seen, error);
+    g_hash_table_unref(seen);
     return ok;
 }
 
@@ -724,14 +566,13 @@ static gboolean
 reader_next(gpointer reader, MsmItem **item_r, GError **error)
 {
     Reader *r = reader;
+    gpointer next = NULL;
     *item_r = NULL;
-    while (r->entries == NULL || r->next_entry >= r->entries->len) {
-        if (r->next_channel >= r->channels->len)
-            return TRUE;
-        if (!next_channel(r, error))
-            return FALSE;
-    }
-    Entry *e = r->entries->pdata[r->next_entry++];
+    if (!msm_queue_channels_next(r->walk, list_channel, &next, error))
+        return FALSE;
+    Entry *e = next;
+    if (e == NULL)
+        return TRUE;
     if (e->refusal != NULL) {
         g_set_error_literal(error, MSM_ERROR, e->code, e->refusal);
         return FALSE;
@@ -752,10 +593,7 @@ reader_close(gpointer reader)
     Reader *r = reader;
     if (r == NULL)
         return;
-    if (r->entries)
-        g_ptr_array_unref(r->entries);
-    g_ptr_array_unref(r->channels);
-    g_free(r->qdir);
+    msm_queue_channels_free(r->walk);
     g_free(r);
 }
 
@@ -763,7 +601,7 @@ reader_close(gpointer reader)
 static void
 count_dir(const char *dir, int depth, guint64 *items, guint64 *bytes)
 {
-    GPtrArray *names = list_names(dir, NULL);
+    GPtrArray *names = msm_core_queue_list_names(dir, NULL);
     for (guint i = 0; names && i < names->len; i++) {
         char *path = g_build_filename(dir, names->pdata[i], NULL);
         struct stat st;
@@ -787,8 +625,8 @@ reader_estimate(gpointer reader, guint64 *items_r, guint64 *bytes_r)
 {
     Reader *r = reader;
     if (!r->estimated) {
-        for (guint i = 0; i < r->channels->len; i++) {
-            char *dir = g_build_filename(r->qdir, r->channels->pdata[i], NULL);
+        for (guint i = 0; i < r->walk->channels->len; i++) {
+            char *dir = g_build_filename(r->walk->qdir, r->walk->channels->pdata[i], NULL);
             if (msm_is_real_dir(dir))
                 count_dir(dir, 0, &r->est_items, &r->est_bytes);
             g_free(dir);
@@ -802,35 +640,15 @@ reader_estimate(gpointer reader, guint64 *items_r, guint64 *bytes_r)
 
 /* ---- writer ---- */
 
-typedef struct {
-    char *qdir;     /* immutable after open */
-    char *undo_dir; /* <work dir>/pmdf-queue-rollback in a run, else NULL */
-    GMutex mutex;   /* the undo records: the only state puts share */
-} Writer;
-
 #define ROLLBACK_DIR "pmdf-queue-rollback"
 
-/* Opens the target's queue directory (created on the first put). */
+/* Opens the target's queue directory (created on the first put); the writer
+ * shares only its undo records (<work dir>/pmdf-queue-rollback in a run). */
 static gpointer
 writer_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
     char *qdir = queue_dir(ctx, root, version, error);
-    if (qdir == NULL)
-        return NULL;
-    Writer *w = g_new0(Writer, 1);
-    w->qdir = qdir;
-    g_mutex_init(&w->mutex);
-    if (ctx && ctx->work_dir && *ctx->work_dir) {
-        w->undo_dir = g_build_filename(ctx->work_dir, ROLLBACK_DIR, NULL);
-        if (!msm_mkdir_p(w->undo_dir, TRUE, error)) {
-            g_mutex_clear(&w->mutex);
-            g_free(w->undo_dir);
-            g_free(w->qdir);
-            g_free(w);
-            return NULL;
-        }
-    }
-    return w;
+    return qdir ? msm_queue_writer_new(ctx, qdir, ROLLBACK_DIR, error) : NULL;
 }
 
 /* The unique part of an NMS 3.x ("qf<id>", "hf<id>") or NMS 4.x ("<id>.msg",
@@ -889,7 +707,7 @@ target_name(const MsmItem *item, const MsmQueuedMessage *q, GError **error)
         g_free(foreign);
         return n;
     }
-    if (!safe_component(q->name) || !msm_pmdf_attempts_decode(q->name, &old)) {
+    if (!msm_queue_safe_component(q->name) || !msm_pmdf_attempts_decode(q->name, &old)) {
         g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
                     "refusing queued message %s: its file name \"%s\" is not a PMDF queue file "
                     "name (two attempt digits, then one path component without '/', '\\', "
@@ -912,15 +730,9 @@ target_name(const MsmItem *item, const MsmQueuedMessage *q, GError **error)
 
 /* Checks that value (of record what) has no line break. */
 static gboolean
-check_value(const MsmItem *item, const char *what, const char *value, GError **error)
+check_value(const MsmItem *item, const char *what, const char *v, GError **error)
 {
-    if (value == NULL || strchr(value, '\n') == NULL)
-        return TRUE;
-    g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                "refusing queued message %s: its %s contains a line feed, which would add "
-                "envelope records; fix the address",
-                item->key, what);
-    return FALSE;
+    return msm_queue_no_line_feed(item, what, v, "envelope records", "fix the address", error);
 }
 
 /* Builds the envelope of q (records, then the record of two CTRL/A) and the
@@ -989,92 +801,52 @@ fail:
     return FALSE;
 }
 
-/* Writes all of data to fd. */
-static gboolean
-write_all(int fd, const void *data, gsize len)
-{
-    const guint8 *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return FALSE;
-        p += n;
-        len -= (gsize)n;
-    }
-    return TRUE;
-}
+/* What one put writes: the envelope, the body, five CTRL/A, the retry bytes. */
+typedef struct {
+    const MsmItem *item;
+    MsmQueuedMessage *q;
+    const GString *env;
+    const GByteArray *retry;
+    guint run; /* CTRL/A at the end of what was written */
+} Fill;
 
-/* Creates the channel directory below the queue directory, refusing a link. */
+/* Refuses a body with five CTRL/A in a row (MsmQueueChunkCheck). */
 static gboolean
-make_channel_dir(const Writer *w, const MsmItem *item, const char *dir, GError **error)
+check_chunk(const guint8 *buf, gsize len, gpointer data, GError **error)
 {
-    if (!msm_mkdir_p(w->qdir, FALSE, error))
-        return FALSE;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        int e = errno;
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot create channel directory %s: %s", dir,
-                    g_strerror(e));
-        return FALSE;
-    }
-    if (!msm_is_real_dir(dir)) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                    "refusing to write %s: %s is not a directory (a symbolic link could lead "
-                    "outside the target); replace it with a directory",
-                    item->key, dir);
-        return FALSE;
+    Fill *f = data;
+    for (gsize i = 0; i < len; i++) {
+        f->run = buf[i] == 1 ? f->run + 1 : 0;
+        if (f->run == 5) {
+            g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
+                        "refusing queued message %s: its body contains five CTRL/A in a "
+                        "row, which would end the message early in a PMDF queue file",
+                        f->item->key);
+            return FALSE;
+        }
     }
     return TRUE;
 }
 
 /* Streams the envelope, the body, five CTRL/A and the retry bytes to fd,
- * refusing a body that cannot be framed. */
+ * refusing a body that cannot be framed (MsmQueueFillFunc). */
 static gboolean
-write_message(int fd, const char *tmp, const MsmItem *item, MsmQueuedMessage *q, const GString *env,
-              const GByteArray *retry, GError **error)
+fill_file(int fd, const char *tmp, gpointer data, GError **error)
 {
-    if (!write_all(fd, env->str, env->len))
+    Fill *f = data;
+    if (!msm_queue_write_all(fd, f->env->str, f->env->len))
         goto io;
-    guint8 *buf = g_malloc(CHUNK);
-    guint run = 0; /* CTRL/A at the end of what was written */
-    gboolean ok = TRUE;
-    while (ok && q->body != NULL) {
-        gssize n = msm_body_read(q->body, buf, CHUNK, error);
-        if (n < 0) {
-            g_prefix_error(error, "cannot write queued message %s: ", item->key);
-            ok = FALSE;
-            break;
-        }
-        if (n == 0)
-            break;
-        for (gssize i = 0; i < n && ok; i++) {
-            run = buf[i] == 1 ? run + 1 : 0;
-            if (run == 5) {
-                g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                            "refusing queued message %s: its body contains five CTRL/A in a "
-                            "row, which would end the message early in a PMDF queue file",
-                            item->key);
-                ok = FALSE;
-            }
-        }
-        if (ok && !write_all(fd, buf, (gsize)n)) {
-            g_free(buf);
-            goto io;
-        }
-    }
-    g_free(buf);
-    if (ok && run > 0) {
+    if (!msm_queue_copy_body(fd, f->q->body, f->item->key, tmp, check_chunk, f, error))
+        return FALSE;
+    if (f->run > 0) {
         g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
                     "refusing queued message %s: its body ends with CTRL/A, which would be read "
                     "back as part of the five CTRL/A that end the message",
-                    item->key);
-        ok = FALSE;
-    }
-    if (!ok)
+                    f->item->key);
         return FALSE;
-    if (!write_all(fd, "\001\001\001\001\001", 5) || !write_all(fd, retry->data, retry->len) ||
-        fsync(fd) != 0)
+    }
+    if (!msm_queue_write_all(fd, "\001\001\001\001\001", 5) ||
+        !msm_queue_write_all(fd, f->retry->data, f->retry->len))
         goto io;
     return TRUE;
 io:;
@@ -1087,102 +859,37 @@ io:;
 static gboolean
 writer_put(gpointer writer, MsmItem *item, GError **error)
 {
-    Writer *w = writer;
-    if (item == NULL || item->kind != MSM_KIND_QUEUE || item->payload == NULL) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_INVALID_ARGUMENT,
-                    "the pmdf-queue writer was given %s item %s: only queued messages can be "
-                    "written",
-                    item ? msm_kind_name(item->kind) : "no", item && item->key ? item->key : "");
+    MsmQueueWriter *w = writer;
+    MsmQueuedMessage *q = msm_queue_put_message(item, "pmdf-queue", error);
+    if (q == NULL ||
+        !msm_queue_check_channel(item, q->channel,
+                                 " (empty, \".\", \"..\", '/', '\\', a control character or a "
+                                 "leading '$')",
+                                 error))
         return FALSE;
-    }
-    MsmQueuedMessage *q = item->payload;
-    if (!safe_component(q->channel)) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                    "refusing queued message %s: its channel \"%s\" is not one safe directory "
-                    "name (empty, \".\", \"..\", '/', '\\', a control character or a leading "
-                    "'$')",
-                    item->key, q->channel ? q->channel : "(null)");
-        return FALSE;
-    }
     char *name = target_name(item, q, error);
     if (name == NULL)
         return FALSE;
     GString *env = g_string_new(NULL);
     GByteArray *retry = NULL;
     char *dir = g_build_filename(w->qdir, q->channel, NULL);
-    char *tmpbase = g_strdup_printf("$%s.tmp", name);
-    char *tmp = g_build_filename(dir, tmpbase, NULL);
     char *dest = g_build_filename(dir, name, NULL);
-    gboolean ok =
-        build_envelope(item, q, env, &retry, error) && make_channel_dir(w, item, dir, error) &&
-        (w->undo_dir == NULL || msm_queue_undo_remember(w->undo_dir, &w->mutex, dest, error));
+    gboolean ok = build_envelope(item, q, env, &retry, error) &&
+                  msm_mkdir_p(w->qdir, FALSE, error) &&
+                  msm_queue_make_channel_dir(dir, 0755, item->key, error) &&
+                  msm_queue_writer_remember(w, dest, error);
     if (ok) {
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
-            int e = errno;
-            g_set_error(error, MSM_ERROR, e == ELOOP ? MSM_ERROR_UNSAFE : MSM_ERROR_IO,
-                        "cannot create %s: %s", tmp, g_strerror(e));
-            ok = FALSE;
-        } else {
-            ok = write_message(fd, tmp, item, q, env, retry, error);
-            if (close(fd) != 0 && ok) {
-                int e = errno;
-                g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot write %s: %s", tmp,
-                            g_strerror(e));
-                ok = FALSE;
-            }
-            if (ok && rename(tmp, dest) != 0) {
-                int e = errno;
-                g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot rename %s to %s: %s", tmp, dest,
-                            g_strerror(e));
-                ok = FALSE;
-            }
-            if (!ok)
-                unlink(tmp);
-        }
-    }
-    if (ok) {
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0 || fsync(dfd) != 0) {
-            int e = errno;
-            g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot sync directory %s: %s", dir,
-                        g_strerror(e));
-            ok = FALSE;
-        }
-        if (dfd >= 0)
-            close(dfd);
+        Fill fill = {item, q, env, retry, 0};
+        ok = msm_queue_file_put(dir, name, 0600, FALSE, fill_file, &fill, error) &&
+             msm_queue_sync_dir(dir, error);
     }
     if (retry)
         g_byte_array_unref(retry);
     g_string_free(env, TRUE);
     g_free(dest);
-    g_free(tmp);
-    g_free(tmpbase);
     g_free(dir);
     g_free(name);
     return ok;
-}
-
-/* Nothing to do: every put is durable when it returns. */
-static gboolean
-writer_commit(gpointer writer, GError **error)
-{
-    (void)writer;
-    (void)error;
-    return TRUE;
-}
-
-/* Frees the writer. */
-static void
-writer_close(gpointer writer)
-{
-    Writer *w = writer;
-    if (w == NULL)
-        return;
-    g_mutex_clear(&w->mutex);
-    g_free(w->undo_dir);
-    g_free(w->qdir);
-    g_free(w);
 }
 
 /* Undoes the puts of run ctx->run_id: files it created are removed, files it
@@ -1192,12 +899,7 @@ rollback(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
     (void)root;
     (void)version;
-    if (ctx == NULL || ctx->work_dir == NULL)
-        return TRUE;
-    char *undo = g_build_filename(ctx->work_dir, ROLLBACK_DIR, NULL);
-    gboolean ok = msm_queue_undo_rollback(undo, error);
-    g_free(undo);
-    return ok;
+    return msm_queue_writer_rollback(ctx, ROLLBACK_DIR, error);
 }
 
 static const MsmCodec pmdf_queue_codec = {
@@ -1212,8 +914,8 @@ static const MsmCodec pmdf_queue_codec = {
     .reader_close = reader_close,
     .writer_open = writer_open,
     .writer_put = writer_put,
-    .writer_commit = writer_commit,
-    .writer_close = writer_close,
+    .writer_commit = msm_queue_writer_commit, /* every put is durable */
+    .writer_close = msm_queue_writer_close,
     .reader_estimate = reader_estimate,
     .rollback = rollback,
 };

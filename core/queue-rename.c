@@ -97,6 +97,81 @@ msm_queue_store_channel(const char *version)
 /* ---- walking a queue ---- */
 
 gboolean
+msm_queue_walk(MsmRegistry *reg, const MsmCodec *codec, const char *root, const char *version,
+               const char *instance, MsmQueueFunc func, MsmQueueErrorFunc on_error,
+               gpointer user_data, GError **error)
+{
+    MsmCtx *ctx = msm_ctx_new();
+    ctx->source_root = g_strdup(root);
+    ctx->target_root = g_strdup(root);
+    ctx->run_from = g_strdup(version);
+    ctx->run_to = g_strdup(version);
+    ctx->instance = g_strdup(instance);
+    ctx->registry = reg;
+    ctx->quiet = TRUE;
+    gboolean ok = FALSE;
+    ctx->source_layout = msm_layout_resolve(root, version, instance, error);
+    gpointer r = ctx->source_layout ? codec->reader_open(ctx, root, version, error) : NULL;
+    if (r == NULL)
+        goto out;
+    for (;;) {
+        MsmItem *item = NULL;
+        GError *err = NULL;
+        if (!codec->reader_next(r, &item, &err)) {
+            if (!on_error(err, user_data, error)) {
+                codec->reader_close(r);
+                goto out;
+            }
+            continue;
+        }
+        if (item == NULL)
+            break;
+        if (!func(item, user_data, error)) {
+            codec->reader_close(r);
+            goto out;
+        }
+    }
+    codec->reader_close(r);
+    ok = TRUE;
+out:
+    msm_ctx_free(ctx);
+    return ok;
+}
+
+typedef struct {
+    const char *root, *version;
+    MsmQueueFunc func;
+    gpointer user_data;
+    guint64 bad;
+    GPtrArray *problems;
+} Foreach;
+
+static gboolean
+foreach_item(MsmItem *item, gpointer data, GError **error)
+{
+    Foreach *f = data;
+    return f->func(item, f->user_data, error);
+}
+
+/* A file the codec cannot parse is counted and its message kept; any other
+ * error stops the walk. */
+static gboolean
+foreach_error(GError *err, gpointer data, GError **error)
+{
+    Foreach *f = data;
+    if (!msm_reader_error_is_per_entry(err) || f->bad >= 100000) {
+        g_propagate_prefixed_error(error, err, "reading the queue of %s (%s): ", f->root,
+                                   f->version);
+        return FALSE;
+    }
+    f->bad++;
+    if (f->problems && f->problems->len < 100)
+        g_ptr_array_add(f->problems, g_strdup(err->message));
+    g_error_free(err);
+    return TRUE;
+}
+
+gboolean
 msm_queue_foreach(MsmRegistry *reg, const char *root, const char *version, const char *instance,
                   MsmQueueFunc func, gpointer user_data, guint64 *unreadable_r, GPtrArray *problems,
                   GError **error)
@@ -109,50 +184,13 @@ msm_queue_foreach(MsmRegistry *reg, const char *root, const char *version, const
                     version);
         return FALSE;
     }
-    MsmCtx *ctx = msm_ctx_new();
-    ctx->source_root = g_strdup(root);
-    ctx->target_root = g_strdup(root);
-    ctx->run_from = g_strdup(version);
-    ctx->run_to = g_strdup(version);
-    ctx->instance = g_strdup(instance);
-    ctx->registry = reg;
-    ctx->quiet = TRUE;
-    gboolean ok = FALSE;
-    ctx->source_layout = msm_layout_resolve(root, version, instance, error);
-    gpointer r = ctx->source_layout ? ref->codec->reader_open(ctx, root, version, error) : NULL;
-    if (r == NULL)
-        goto out;
-    guint64 bad = 0;
-    for (;;) {
-        MsmItem *item = NULL;
-        GError *err = NULL;
-        if (!ref->codec->reader_next(r, &item, &err)) {
-            if (!msm_reader_error_is_per_entry(err) || bad >= 100000) {
-                g_propagate_prefixed_error(error, err, "reading the queue of %s (%s): ", root,
-                                           version);
-                ref->codec->reader_close(r);
-                goto out;
-            }
-            bad++;
-            if (problems && problems->len < 100)
-                g_ptr_array_add(problems, g_strdup(err->message));
-            g_error_free(err);
-            continue;
-        }
-        if (item == NULL)
-            break;
-        if (!func(item, user_data, error)) {
-            ref->codec->reader_close(r);
-            goto out;
-        }
-    }
-    ref->codec->reader_close(r);
+    Foreach f = {root, version, func, user_data, 0, problems};
+    if (!msm_queue_walk(reg, ref->codec, root, version, instance, foreach_item, foreach_error, &f,
+                        error))
+        return FALSE;
     if (unreadable_r)
-        *unreadable_r += bad;
-    ok = TRUE;
-out:
-    msm_ctx_free(ctx);
-    return ok;
+        *unreadable_r += f.bad;
+    return TRUE;
 }
 
 gboolean

@@ -76,6 +76,19 @@ gboolean msm_queue_foreach(MsmRegistry *reg, const char *root, const char *versi
                            const char *instance, MsmQueueFunc func, gpointer user_data,
                            guint64 *unreadable_r, GPtrArray *problems, GError **error);
 
+/* Handles an error of the codec's reader_next (transfer full: err): TRUE when
+ * the walk goes on (err consumed), FALSE after putting err (or another error)
+ * into *error to stop it. */
+typedef gboolean (*MsmQueueErrorFunc)(GError *err, gpointer user_data, GError **error);
+
+/* The walk under msm_queue_foreach(): reads the queue of the deployment at root
+ * with codec (its reader must exist), giving each item to func (which must
+ * free it) and each reader error to on_error, both with user_data. FALSE +
+ * error when the reader cannot be opened, on_error or func stops the walk. */
+gboolean msm_queue_walk(MsmRegistry *reg, const MsmCodec *codec, const char *root,
+                        const char *version, const char *instance, MsmQueueFunc func,
+                        MsmQueueErrorFunc on_error, gpointer user_data, GError **error);
+
 /* TRUE when q is a held message: its held flag (.HELD), or it sits in the
  * "hold" channel (mailDeliveryOption: hold, seed 003). */
 gboolean msm_queue_is_held(const MsmQueuedMessage *q);

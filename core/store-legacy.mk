@@ -2,7 +2,8 @@
 # The NMS 4.x store codec and the helpers of the modelled SIMS / NMS stores.
 core_libmsmigrate_la_SOURCES += \
 	core/legacy-store.c core/legacy-store.h \
-	core/codec-nms4-store.c
+	core/codec-nms4-store.c \
+	core/store-manifest.c core/store-manifest.h
 
 # store backup | restore | upgrade. The SIMS 4.0 and NMS 3.x code is destined
 # for the sims40 / nms3x plugins; until they export an API the CLI can reach,

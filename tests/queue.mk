@@ -14,6 +14,14 @@ tests_unit_test_queue_nms_SOURCES = tests/unit/test-queue-nms.c plugins/nms3x/co
 tests_unit_test_queue_nms_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_queue_nms_LDADD = $(UNIT_LDADD)
 
+# the code the queue and legacy store codecs share (core/queue-file.h,
+# core/store-manifest.h), and the nsmsg.conf reading pinned
+UNIT_TESTS += tests/unit/test-queue-file
+noinst_HEADERS += tests/unit/codec-testutil.h
+tests_unit_test_queue_file_SOURCES = tests/unit/test-queue-file.c
+tests_unit_test_queue_file_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_queue_file_LDADD = $(UNIT_LDADD)
+
 INTEGRATION_TESTS += tests/integration/cli-queue-convert.sh
 
 EXTRA_DIST += tests/fuzz/fuzz-nms-queue.c tests/bench/queue-convert.sh

@@ -12,9 +12,11 @@
  *	nms3x_queue_codec() returns a static codec (transfer none). Readers and
  *	writers follow codec.h.
  * DESCRIPTION
- *	The queue directory and its listing come from core (builtin.h,
- *	shared with the nms4-queue codec): the layout's directory, unless the
- *	instance's nsmsg.conf names another place below nsmsg.serverroot
+ *	The channel walk and the file writes come from core/queue-file.h
+ *	(shared with every queue codec), the queue directory and its listing
+ *	from core (builtin.h, shared with the nms4-queue codec): the layout's
+ *	directory, unless the instance's nsmsg.conf names another place below
+ *	nsmsg.serverroot
  *	(nsmsg.queue): how qconvert found the 3.x queue (seed 002). Files are
  *	written with the 3.x access rights of the model (0660, channel
  *	directories 0770): the 4.x codec writes 0600/0700 instead, which is
@@ -32,7 +34,8 @@
 
 #include <msmigrate/msmigrate.h>
 
-#include "builtin.h" /* the NMS queue directory and its listing, shared with nms4-queue */
+#include "builtin.h"    /* the NMS queue directory and its listing, shared with nms4-queue */
+#include "queue-file.h" /* the channel walk and file writes of every queue codec */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,20 +49,8 @@ const MsmCodec *nms3x_queue_codec(void);
 static const char *const nms3_versions[] = {"nms-3.x", NULL};
 
 #define MAX_CONTROL (1024 * 1024)
-#define CHUNK 65536
 
 /* ---- helpers ---- */
-
-static gboolean
-safe_component(const char *s)
-{
-    if (s == NULL || s[0] == '\0' || s[0] == '$' || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-        return FALSE;
-    for (const char *p = s; *p; p++)
-        if (*p == '/' || *p == '\\' || (guchar)*p < 0x20 || *p == 0x7f)
-            return FALSE;
-    return TRUE;
-}
 
 /* TRUE when id is [A-Za-z0-9_-]+ */
 static gboolean
@@ -73,28 +64,7 @@ valid_id(const char *id)
     return TRUE;
 }
 
-static gboolean
-is_dir_nofollow(const char *path)
-{
-    struct stat st;
-    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* ---- parsing a control file ---- */
-
-static gboolean
-parse_number(const char *s, gboolean sign, gint64 *v)
-{
-    if (*s == '\0' || !(g_ascii_isdigit(*s) || (sign && *s == '-' && s[1])))
-        return FALSE;
-    char *end = NULL;
-    errno = 0;
-    gint64 x = g_ascii_strtoll(s, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return FALSE;
-    *v = x;
-    return TRUE;
-}
 
 /* Reads the control file at path (not following links) into *text_r. */
 static gboolean
@@ -197,13 +167,13 @@ parse_control(MsmQueuedMessage *q, const char *path, const char *text, gsize len
         case 'N':
             if (last == NULL || last->notify)
                 why = "an N (notify) record after no R record, or a second one";
-            else if (!parse_number(v, FALSE, &x) || x < 1 || x > G_MAXUINT32)
+            else if (!msm_queue_parse_decimal(v, FALSE, &x) || x < 1 || x > G_MAXUINT32)
                 why = "an N (notify) value that is not a decimal number from 1 to 4294967295";
             else
                 last->notify = (guint32)x;
             break;
         case 'A':
-            if ((seen & 2) || !parse_number(v, FALSE, &x) || x > G_MAXUINT)
+            if ((seen & 2) || !msm_queue_parse_decimal(v, FALSE, &x) || x > G_MAXUINT)
                 why = "a second A (attempts) record, or one that is not a decimal number";
             else
                 q->attempts = (guint)x;
@@ -211,7 +181,7 @@ parse_control(MsmQueuedMessage *q, const char *path, const char *text, gsize len
             break;
         case 'T':
         case 'L':
-            if ((seen & (l[0] == 'T' ? 4 : 8)) || !parse_number(v, TRUE, &x))
+            if ((seen & (l[0] == 'T' ? 4 : 8)) || !msm_queue_parse_decimal(v, TRUE, &x))
                 why = "a second date record, or one that is not seconds since the epoch";
             else if (l[0] == 'T')
                 q->created = x;
@@ -244,14 +214,6 @@ typedef struct {
     gboolean held;
 } Entry;
 
-typedef struct {
-    char *qdir;
-    GPtrArray *channels;
-    guint next_channel;
-    GPtrArray *entries;
-    guint next_entry;
-} Reader;
-
 static void
 entry_free(gpointer p)
 {
@@ -268,29 +230,7 @@ static gpointer
 reader_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
     char *qdir = msm_core_nms_queue_dir(root, version, ctx ? msm_ctx_instance(ctx) : NULL, error);
-    if (qdir == NULL)
-        return NULL;
-    Reader *r = g_new0(Reader, 1);
-    r->qdir = qdir;
-    r->channels = g_ptr_array_new_with_free_func(g_free);
-    if (!g_file_test(qdir, G_FILE_TEST_IS_DIR))
-        return r; /* no queue directory: nothing queued */
-    GPtrArray *names = msm_core_queue_list_names(qdir, error);
-    if (names == NULL) {
-        g_ptr_array_unref(r->channels);
-        g_free(r->qdir);
-        g_free(r);
-        return NULL;
-    }
-    for (guint i = 0; i < names->len; i++) {
-        char *path = g_build_filename(qdir, names->pdata[i], NULL);
-        struct stat st;
-        if (lstat(path, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)))
-            g_ptr_array_add(r->channels, g_strdup(names->pdata[i]));
-        g_free(path);
-    }
-    g_ptr_array_unref(names);
-    return r;
+    return qdir ? msm_queue_channels_new(qdir, entry_free, error) : NULL;
 }
 
 /* Adds a refusal entry for path. */
@@ -305,29 +245,14 @@ refuse(GPtrArray *out, const char *channel, const char *name, int code, char *wh
     g_ptr_array_add(out, e);
 }
 
-/* Pairs the control and data files of one channel into entries, in id order. */
+/* Pairs the control and data files of one channel into entries, in id order
+ * (MsmQueueListFunc). */
 static gboolean
-next_channel(Reader *r, GError **error)
+list_channel(const char *channel, const char *dir, GPtrArray *entries, GError **error)
 {
-    const char *channel = r->channels->pdata[r->next_channel++];
-    char *dir = g_build_filename(r->qdir, channel, NULL);
-    if (r->entries)
-        g_ptr_array_unref(r->entries);
-    r->entries = g_ptr_array_new_with_free_func(entry_free);
-    r->next_entry = 0;
-    if (!is_dir_nofollow(dir)) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                    "channel directory %s is a symbolic link: msmigrate does not follow links "
-                    "in the MTA queue; replace it with the directory it points to",
-                    dir);
-        g_free(dir);
-        return FALSE;
-    }
     GPtrArray *names = msm_core_queue_list_names(dir, error);
-    if (names == NULL) {
-        g_free(dir);
+    if (names == NULL)
         return FALSE;
-    }
     GHashTable *present = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint i = 0; i < names->len; i++)
         g_hash_table_add(present, names->pdata[i]);
@@ -340,14 +265,14 @@ next_channel(Reader *r, GError **error)
             (g_str_has_prefix(n, "qf") || g_str_has_prefix(n, "hf")) && valid_id(n + 2);
         gboolean data = g_str_has_prefix(n, "df") && valid_id(n + 2);
         if (is_link) {
-            refuse(r->entries, channel, n, MSM_ERROR_UNSAFE,
+            refuse(entries, channel, n, MSM_ERROR_UNSAFE,
                    g_strdup_printf("%s is a symbolic link: msmigrate does not follow links in "
                                    "the MTA queue; replace it with the file it points to",
                                    path));
         } else if (data) {
             char *q = g_strconcat("qf", n + 2, NULL), *h = g_strconcat("hf", n + 2, NULL);
             if (!g_hash_table_contains(present, q) && !g_hash_table_contains(present, h))
-                refuse(r->entries, channel, n, MSM_ERROR_PARSE,
+                refuse(entries, channel, n, MSM_ERROR_PARSE,
                        g_strdup_printf("%s is a data file without its control file qf%s: "
                                        "msmigrate leaves it alone; find its envelope or move "
                                        "it out of the queue",
@@ -358,12 +283,12 @@ next_channel(Reader *r, GError **error)
             char *d = g_strconcat("df", n + 2, NULL);
             char *other = g_strconcat(n[0] == 'q' ? "hf" : "qf", n + 2, NULL);
             if (n[0] == 'h' && g_hash_table_contains(present, other)) {
-                refuse(r->entries, channel, n, MSM_ERROR_PARSE,
+                refuse(entries, channel, n, MSM_ERROR_PARSE,
                        g_strdup_printf("%s and %s/%s are both control files of message %s: "
                                        "remove the stale one",
                                        path, dir, other, n + 2));
             } else if (!g_hash_table_contains(present, d)) {
-                refuse(r->entries, channel, n, MSM_ERROR_PARSE,
+                refuse(entries, channel, n, MSM_ERROR_PARSE,
                        g_strdup_printf("%s is a control file without its data file %s: "
                                        "msmigrate leaves it alone; let the MTA finish with it "
                                        "or move it out of the queue",
@@ -375,12 +300,12 @@ next_channel(Reader *r, GError **error)
                 e->control = g_strdup(path);
                 e->data = g_build_filename(dir, d, NULL);
                 e->held = n[0] == 'h';
-                g_ptr_array_add(r->entries, e);
+                g_ptr_array_add(entries, e);
             }
             g_free(d);
             g_free(other);
         } else {
-            refuse(r->entries, channel, n, MSM_ERROR_PARSE,
+            refuse(entries, channel, n, MSM_ERROR_PARSE,
                    g_strdup_printf("%s is not an NMS 3.x queue file (qf<id>, hf<id> or df<id>, "
                                    "docs/formats/queue-nms3.md): msmigrate leaves it alone; "
                                    "move it out of the queue",
@@ -390,102 +315,60 @@ next_channel(Reader *r, GError **error)
     }
     g_hash_table_unref(present);
     g_ptr_array_unref(names);
-    g_free(dir);
     return TRUE;
 }
 
 static gboolean
 reader_next(gpointer reader, MsmItem **item_r, GError **error)
 {
-    Reader *r = reader;
+    gpointer next = NULL;
     *item_r = NULL;
-    for (;;) {
-        while (r->entries == NULL || r->next_entry >= r->entries->len) {
-            if (r->next_channel >= r->channels->len)
-                return TRUE;
-            if (!next_channel(r, error))
-                return FALSE;
-        }
-        Entry *e = r->entries->pdata[r->next_entry++];
-        if (e->refusal) {
-            g_set_error_literal(error, MSM_ERROR, e->code, e->refusal);
-            return FALSE;
-        }
-        char *text = NULL;
-        gsize len = 0;
-        struct stat st, dst;
-        if (!read_control(e->control, &text, &len, &st, error))
-            return FALSE;
-        if (lstat(e->data, &dst) != 0 || !S_ISREG(dst.st_mode)) {
-            g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                        "queue data file %s is missing or not a regular file: msmigrate "
-                        "leaves message %s alone",
-                        e->data, e->control);
-            g_free(text);
-            return FALSE;
-        }
-        MsmQueuedMessage *q = msm_queued_message_new(e->channel);
-        q->name = g_strdup(e->name);
-        q->held = e->held;
-        q->created = (gint64)st.st_mtime;
-        if (!parse_control(q, e->control, text, len, error)) {
-            g_free(text);
-            msm_queued_message_free(q);
-            return FALSE;
-        }
-        g_free(text);
-        q->body = msm_body_new_file(e->data, (gint64)dst.st_size);
-        char *key = g_strdup_printf("queue/%s/%s", e->channel, e->name);
-        *item_r = msm_item_new(MSM_KIND_QUEUE, key, q);
-        g_free(key);
+    if (!msm_queue_channels_next(reader, list_channel, &next, error))
+        return FALSE;
+    Entry *e = next;
+    if (e == NULL)
         return TRUE;
+    if (e->refusal) {
+        g_set_error_literal(error, MSM_ERROR, e->code, e->refusal);
+        return FALSE;
     }
-}
-
-static void
-reader_close(gpointer reader)
-{
-    Reader *r = reader;
-    if (r == NULL)
-        return;
-    if (r->entries)
-        g_ptr_array_unref(r->entries);
-    g_ptr_array_unref(r->channels);
-    g_free(r->qdir);
-    g_free(r);
+    char *text = NULL;
+    gsize len = 0;
+    struct stat st, dst;
+    if (!read_control(e->control, &text, &len, &st, error))
+        return FALSE;
+    if (lstat(e->data, &dst) != 0 || !S_ISREG(dst.st_mode)) {
+        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
+                    "queue data file %s is missing or not a regular file: msmigrate "
+                    "leaves message %s alone",
+                    e->data, e->control);
+        g_free(text);
+        return FALSE;
+    }
+    MsmQueuedMessage *q = msm_queued_message_new(e->channel);
+    q->name = g_strdup(e->name);
+    q->held = e->held;
+    q->created = (gint64)st.st_mtime;
+    if (!parse_control(q, e->control, text, len, error)) {
+        g_free(text);
+        msm_queued_message_free(q);
+        return FALSE;
+    }
+    g_free(text);
+    q->body = msm_body_new_file(e->data, (gint64)dst.st_size);
+    char *key = g_strdup_printf("queue/%s/%s", e->channel, e->name);
+    *item_r = msm_item_new(MSM_KIND_QUEUE, key, q);
+    g_free(key);
+    return TRUE;
 }
 
 /* ---- writer ---- */
-
-typedef struct {
-    char *qdir;
-} Writer;
 
 static gpointer
 writer_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
     char *qdir = msm_core_nms_queue_dir(root, version, ctx ? msm_ctx_instance(ctx) : NULL, error);
-    if (qdir == NULL)
-        return NULL;
-    Writer *w = g_new0(Writer, 1);
-    w->qdir = qdir;
-    return w;
-}
-
-static gboolean
-write_all(int fd, const void *data, gsize len)
-{
-    const guint8 *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return FALSE;
-        p += n;
-        len -= (gsize)n;
-    }
-    return TRUE;
+    return qdir ? msm_queue_writer_new(ctx, qdir, NULL, error) : NULL;
 }
 
 /* Writes dest atomically from head (may be NULL) then body (may be NULL), mode 0660. */
@@ -506,22 +389,10 @@ write_file(const char *dir, const char *name, const GString *head, MsmBody *body
         return FALSE;
     }
     int e = 0;
-    if (head && !write_all(fd, head->str, head->len))
+    if (head && !msm_queue_write_all(fd, head->str, head->len))
         e = errno, ok = FALSE;
-    guint8 *buf = g_malloc(CHUNK);
-    while (ok && body) {
-        gssize n = msm_body_read(body, buf, CHUNK, error);
-        if (n < 0) {
-            g_prefix_error(error, "cannot write queued message %s: ", key);
-            ok = FALSE;
-            break;
-        }
-        if (n == 0)
-            break;
-        if (!write_all(fd, buf, (gsize)n))
-            e = errno, ok = FALSE;
-    }
-    g_free(buf);
+    if (ok)
+        ok = msm_queue_copy_body(fd, body, key, dest, NULL, NULL, error);
     if (ok && (fchmod(fd, 0660) != 0 || fsync(fd) != 0))
         e = errno, ok = FALSE;
     if (close(fd) != 0 && ok)
@@ -541,13 +412,7 @@ write_file(const char *dir, const char *name, const GString *head, MsmBody *body
 static gboolean
 no_line_feed(const MsmItem *item, const char *what, const char *v, GError **error)
 {
-    if (v == NULL || strchr(v, '\n') == NULL)
-        return TRUE;
-    g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                "refusing queued message %s: its %s contains a line feed, which would add "
-                "control records; fix it",
-                item->key, what);
-    return FALSE;
+    return msm_queue_no_line_feed(item, what, v, "control records", "fix it", error);
 }
 
 /* The message id: the item's name without qf/hf/df, ".msg", ".held", or its
@@ -583,7 +448,7 @@ message_id(const MsmItem *item, const MsmQueuedMessage *q)
 static gboolean
 writer_put(gpointer writer, MsmItem *item, GError **error)
 {
-    Writer *w = writer;
+    MsmQueueWriter *w = writer;
     if (item == NULL || item->kind != MSM_KIND_QUEUE || item->payload == NULL) {
         g_set_error(error, MSM_ERROR, MSM_ERROR_INVALID_ARGUMENT,
                     "the nms3-queue writer was given a %s item: only queued messages can be "
@@ -592,13 +457,8 @@ writer_put(gpointer writer, MsmItem *item, GError **error)
         return FALSE;
     }
     MsmQueuedMessage *q = item->payload;
-    if (!safe_component(q->channel)) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                    "refusing queued message %s: its channel \"%s\" is not one safe directory "
-                    "name",
-                    item->key, q->channel ? q->channel : "(null)");
+    if (!msm_queue_check_channel(item, q->channel, "", error))
         return FALSE;
-    }
     GString *ctl = g_string_new("V3\n");
     gboolean ok = no_line_feed(item, "sender", q->sender, error);
     if (ok)
@@ -630,19 +490,8 @@ writer_put(gpointer writer, MsmItem *item, GError **error)
         g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot create %s: %s", w->qdir, g_strerror(e));
         ok = FALSE;
     }
-    if (ok && mkdir(dir, 0770) != 0 && errno != EEXIST) {
-        int e = errno;
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot create channel directory %s: %s", dir,
-                    g_strerror(e));
-        ok = FALSE;
-    }
-    if (ok && !is_dir_nofollow(dir)) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
-                    "refusing to write %s: %s is not a directory (a symbolic link could lead "
-                    "outside the target); replace it with a directory",
-                    item->key, dir);
-        ok = FALSE;
-    }
+    if (ok)
+        ok = msm_queue_make_channel_dir(dir, 0770, item->key, error);
     /* data first, then the control file that makes the message visible */
     char *dname = g_strconcat("df", id, NULL);
     char *cname = g_strconcat(q->held ? "hf" : "qf", id, NULL);
@@ -655,13 +504,8 @@ writer_put(gpointer writer, MsmItem *item, GError **error)
         g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot remove %s: %s", stale, g_strerror(e));
         ok = FALSE;
     }
-    if (ok) {
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
+    if (ok)
+        msm_queue_sync_dir(dir, NULL);
     g_free(stale);
     g_free(dname);
     g_free(cname);
@@ -669,24 +513,6 @@ writer_put(gpointer writer, MsmItem *item, GError **error)
     g_free(id);
     g_string_free(ctl, TRUE);
     return ok;
-}
-
-static gboolean
-writer_commit(gpointer writer, GError **error)
-{
-    (void)writer;
-    (void)error;
-    return TRUE;
-}
-
-static void
-writer_close(gpointer writer)
-{
-    Writer *w = writer;
-    if (w == NULL)
-        return;
-    g_free(w->qdir);
-    g_free(w);
 }
 
 static const MsmCodec nms3_queue_codec = {
@@ -698,11 +524,11 @@ static const MsmCodec nms3_queue_codec = {
     .flags = MSM_CODEC_THREADSAFE,
     .reader_open = reader_open,
     .reader_next = reader_next,
-    .reader_close = reader_close,
+    .reader_close = msm_queue_channels_free,
     .writer_open = writer_open,
     .writer_put = writer_put,
-    .writer_commit = writer_commit,
-    .writer_close = writer_close,
+    .writer_commit = msm_queue_writer_commit,
+    .writer_close = msm_queue_writer_close,
 };
 
 const MsmCodec *

@@ -32,6 +32,7 @@
 #include "codec-nms3-store.h"
 
 #include "legacy-store.h"
+#include "store-manifest.h"
 #include "util.h"
 
 #include <errno.h>
@@ -231,19 +232,6 @@ read_record(const char *path, GError **error)
     return r;
 }
 
-/* Values of a multi-line field ("a\nb"). */
-static void
-split_lines(const char *v, GPtrArray *out)
-{
-    if (v == NULL || *v == '\0')
-        return;
-    char **l = g_strsplit(v, "\n", -1);
-    for (guint i = 0; l[i]; i++)
-        if (*l[i])
-            g_ptr_array_add(out, g_strdup(l[i]));
-    g_strfreev(l);
-}
-
 MsmFolder *
 nms3x_read_folder(const char *store_path, const char *partition, const char *user, const char *name,
                   const char *dir, GError **error)
@@ -261,13 +249,13 @@ nms3x_read_folder(const char *store_path, const char *partition, const char *use
         o->quota_bytes = msm_legacy_record_get_int(orec, "quota_bytes", -1);
         o->quota_messages = msm_legacy_record_get_int(orec, "quota_messages", -1);
         o->used_bytes = msm_legacy_record_get_int(orec, "used_bytes", -1);
-        split_lines(msm_legacy_record_get(orec, "subscriptions"), o->subscriptions);
+        msm_store_record_lines(msm_legacy_record_get(orec, "subscriptions"), o->subscriptions);
         f = msm_folder_new(o, name);
         f->uidvalidity = (guint32)msm_legacy_record_get_int(frec, "uidvalidity", 0);
         f->uidnext = (guint32)msm_legacy_record_get_int(frec, "uidnext", 0);
         f->message_count = (guint64)msm_legacy_record_get_int(frec, "messages", 0);
         GPtrArray *acl = g_ptr_array_new_with_free_func(g_free);
-        split_lines(msm_legacy_record_get(frec, "acl"), acl);
+        msm_store_record_lines(msm_legacy_record_get(frec, "acl"), acl);
         for (guint i = 0; i < acl->len; i++) {
             char *tab = strchr(acl->pdata[i], '\t');
             if (tab) {
@@ -487,16 +475,6 @@ path_for_partition(Writer *w, const char *part, GError **error)
     return p;
 }
 
-/* Writes a record file. */
-static gboolean
-write_record(const char *path, MsmLegacyRecord *r, GError **error)
-{
-    char *s = msm_legacy_record_to_string(r);
-    gboolean ok = msm_write_file_atomic(path, s, strlen(s), 0600, error);
-    g_free(s);
-    return ok;
-}
-
 static gboolean
 writer_put(gpointer writer, MsmItem *item, GError **error)
 {
@@ -556,7 +534,7 @@ writer_put(gpointer writer, MsmItem *item, GError **error)
         msm_legacy_record_set(fr, "acl", acl->str);
         g_string_free(acl, TRUE);
         char *fp = g_build_filename(dir, "00", "folder", NULL);
-        ok = write_record(fp, fr, error);
+        ok = msm_store_record_write(fp, fr, error);
         g_free(fp);
         msm_legacy_record_free(fr);
     }
@@ -573,7 +551,7 @@ writer_put(gpointer writer, MsmItem *item, GError **error)
         g_string_free(subs, TRUE);
         char *od = g_build_filename(sp, f->owner->user, "00", NULL);
         char *op = g_build_filename(od, "owner", NULL);
-        ok = msm_mkdir_p(od, FALSE, error) && write_record(op, orec, error);
+        ok = msm_mkdir_p(od, FALSE, error) && msm_store_record_write(op, orec, error);
         g_free(od);
         g_free(op);
         msm_legacy_record_free(orec);
@@ -581,11 +559,7 @@ writer_put(gpointer writer, MsmItem *item, GError **error)
     if (ok && w->work) {
         /* Log what was created for rollback (a 3.x target is always new). */
         char *mp = g_build_filename(w->work, "nms3-store.manifest", NULL);
-        FILE *fp = fopen(mp, "a");
-        if (fp) {
-            fprintf(fp, "%s/00\n", dir);
-            fclose(fp);
-        }
+        msm_store_manifest_note(mp, "%s/00\n", dir);
         g_free(mp);
     }
     g_free(rel);
@@ -603,23 +577,8 @@ writer_commit(gpointer writer, GError **error)
 static gboolean
 rollback(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
-    if (ctx == NULL || *msm_ctx_work_dir(ctx) == '\0')
-        return TRUE;
-    char *mp = g_build_filename(msm_ctx_work_dir(ctx), "nms3-store.manifest", NULL);
-    char *text = NULL;
-    gboolean ok = TRUE;
-    if (g_file_get_contents(mp, &text, NULL, NULL)) {
-        char **lines = g_strsplit(text, "\n", -1);
-        for (guint i = 0; ok && lines[i]; i++)
-            if (lines[i][0] && g_str_has_prefix(lines[i], root))
-                ok = msm_legacy_remove_tree(lines[i], error);
-        g_strfreev(lines);
-        if (ok)
-            g_unlink(mp);
-    }
-    g_free(text);
-    g_free(mp);
-    return ok;
+    return msm_store_manifest_rollback(ctx, "nms3-store.manifest", root, msm_legacy_remove_tree,
+                                       error);
 }
 
 static const MsmCodec nms3_store_codec = {

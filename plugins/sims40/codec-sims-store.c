@@ -30,6 +30,7 @@
 #include "restore.h"
 
 #include "legacy-store.h"
+#include "store-manifest.h"
 #include "mutf7.h"
 #include "util.h"
 
@@ -76,27 +77,6 @@ read_record(const char *path, GError **error)
     MsmLegacyRecord *r = msm_legacy_record_parse(text, len, path, error);
     g_free(text);
     return r;
-}
-
-static gboolean
-write_record(const char *path, MsmLegacyRecord *r, GError **error)
-{
-    char *s = msm_legacy_record_to_string(r);
-    gboolean ok = msm_write_file_atomic(path, s, strlen(s), 0600, error);
-    g_free(s);
-    return ok;
-}
-
-static void
-lines_into(const char *v, GPtrArray *out)
-{
-    if (v == NULL)
-        return;
-    char **l = g_strsplit(v, "\n", -1);
-    for (guint i = 0; l[i]; i++)
-        if (*l[i])
-            g_ptr_array_add(out, g_strdup(l[i]));
-    g_strfreev(l);
 }
 
 /* ---- raw reader ---- */
@@ -268,7 +248,7 @@ read_folder(const char *store, const char *user, const char *id, char **raw_r, G
         ow->quota_bytes = msm_legacy_record_get_int(o, "quota_bytes", -1);
         ow->quota_messages = msm_legacy_record_get_int(o, "quota_messages", -1);
         ow->used_bytes = msm_legacy_record_get_int(o, "used_bytes", -1);
-        lines_into(msm_legacy_record_get(o, "subscriptions"), ow->subscriptions);
+        msm_store_record_lines(msm_legacy_record_get(o, "subscriptions"), ow->subscriptions);
         char *shown = g_utf8_make_valid(raw, -1);
         folder = msm_folder_new(ow, shown);
         g_free(shown);
@@ -276,7 +256,7 @@ read_folder(const char *store, const char *user, const char *id, char **raw_r, G
         folder->uidnext = (guint32)msm_legacy_record_get_int(f, "uidnext", 0);
         folder->message_count = (guint64)msm_legacy_record_get_int(f, "messages", 0);
         GPtrArray *acl = g_ptr_array_new_with_free_func(g_free);
-        lines_into(msm_legacy_record_get(f, "acl"), acl);
+        msm_store_record_lines(msm_legacy_record_get(f, "acl"), acl);
         for (guint i = 0; i < acl->len; i++) {
             char *tab = strchr(acl->pdata[i], '\t');
             if (tab) {
@@ -579,7 +559,7 @@ sims40_store_put_raw(const char *root, MsmFolder *f, const char *raw_name, GErro
         msm_legacy_record_set(fr, "acl", acl->str);
         g_string_free(acl, TRUE);
         char *fp = g_strdup_printf("%s/%s.fld", udir, id);
-        ok = write_record(fp, fr, error);
+        ok = msm_store_record_write(fp, fr, error);
         g_free(fp);
         msm_legacy_record_free(fr);
         f->message_count = count;
@@ -599,7 +579,7 @@ sims40_store_put_raw(const char *root, MsmFolder *f, const char *raw_name, GErro
         msm_legacy_record_set(o, "subscriptions", subs->str);
         g_string_free(subs, TRUE);
         char *op = g_build_filename(store, "user", f->owner->user, NULL);
-        ok = write_record(op, o, error);
+        ok = msm_store_record_write(op, o, error);
         g_free(op);
         msm_legacy_record_free(o);
     }
@@ -648,13 +628,8 @@ writer_put(gpointer writer, MsmItem *item, GError **error)
         char *enc = msm_mutf7_encode(f->name, NULL);
         gboolean existing = TRUE;
         char *id = store && enc ? folder_id(store, f->owner->user, enc, &existing) : NULL;
-        if (id && !existing) {
-            FILE *fp = fopen(w->manifest, "a");
-            if (fp) {
-                fprintf(fp, "%s/index/%s/%s\n", store, f->owner->user, id);
-                fclose(fp);
-            }
-        }
+        if (id && !existing)
+            msm_store_manifest_note(w->manifest, "%s/index/%s/%s\n", store, f->owner->user, id);
         g_free(id);
         g_free(enc);
         g_free(store);
@@ -679,33 +654,26 @@ writer_close(gpointer writer)
     }
 }
 
+/* Removes one folder a run's writer created (MsmStoreUndoFunc). */
+static gboolean
+undo_folder(const char *line, GError **error)
+{
+    (void)error;
+    char *a = g_strconcat(line, ".fld", NULL);
+    char *b = g_strconcat(line, ".idx", NULL);
+    g_unlink(a);
+    g_unlink(b);
+    g_free(a);
+    g_free(b);
+    return TRUE;
+}
+
 /* Removes the folders (.fld and .idx) this run's writer created; bodies in
  * data/ stay (they may be shared, the store's own cleanup removes them). */
 static gboolean
 rollback(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
-    if (ctx == NULL || *msm_ctx_work_dir(ctx) == '\0')
-        return TRUE;
-    char *mp = g_build_filename(msm_ctx_work_dir(ctx), "sims-store.manifest", NULL);
-    char *text = NULL;
-    if (g_file_get_contents(mp, &text, NULL, NULL)) {
-        char **lines = g_strsplit(text, "\n", -1);
-        for (guint i = 0; lines[i]; i++) {
-            if (lines[i][0] == '\0' || !g_str_has_prefix(lines[i], root))
-                continue;
-            char *a = g_strconcat(lines[i], ".fld", NULL);
-            char *b = g_strconcat(lines[i], ".idx", NULL);
-            g_unlink(a);
-            g_unlink(b);
-            g_free(a);
-            g_free(b);
-        }
-        g_strfreev(lines);
-        g_unlink(mp);
-    }
-    g_free(text);
-    g_free(mp);
-    return TRUE;
+    return msm_store_manifest_rollback(ctx, "sims-store.manifest", root, undo_folder, error);
 }
 
 static const MsmCodec sims_store_codec = {

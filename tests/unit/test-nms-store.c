@@ -11,7 +11,8 @@
  *	(idempotent); hostile owner and folder names are refused or encoded
  *	and nothing is written outside the root; a symbolic link in a store is
  *	reported and not followed; a TRANSITION folder is refused with the
- *	command that finishes it; rollback restores what a run replaced.
+ *	command that finishes it; rollback restores what a run replaced (NMS
+ *	4.x) or removes the folders a run created (NMS 3.x).
  */
 #include "config.h"
 
@@ -23,34 +24,13 @@
 #include "legacy-store.h"
 #include "sample-model.h"
 #include "testutil.h"
+#include "codec-testutil.h"
 
 #include "../../plugins/nms3x/codec-nms3-store.h"
 
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* key -> digest of every folder of the model (fresh iterators). (transfer full) */
-static GHashTable *
-model_digests(MsmSampleModel *m)
-{
-    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    for (guint u = 0; u < m->users->len; u++) {
-        GPtrArray *fs = msm_sample_model_folders(m, u);
-        g_ptr_array_set_free_func(fs, NULL);
-        for (guint i = 0; i < fs->len; i++) {
-            MsmFolder *f = fs->pdata[i];
-            char *key = g_strdup_printf("user/%s/%s", f->owner->user, f->name);
-            MsmItem *it = msm_item_new(MSM_KIND_STORE, key, f);
-            MsmDigestTee *t = msm_digest_attach(it);
-            CU_ASSERT_FATAL(msm_digest_drain(t, it, NULL));
-            msm_item_free(it);
-            g_hash_table_insert(h, key, msm_digest_finish(t, NULL));
-        }
-        g_ptr_array_unref(fs);
-    }
-    return h;
-}
 
 /* Writes every folder of the model through codec at root. */
 static void
@@ -138,7 +118,7 @@ roundtrip(const MsmCodec *c, const char *version)
 {
     MsmSampleModel *m = msm_sample_model_new(version, 4, 7, NULL, NULL);
     CU_ASSERT_FATAL(m != NULL);
-    GHashTable *want = model_digests(m);
+    GHashTable *want = msm_test_model_digests(m, NULL);
     CU_ASSERT_FATAL(g_hash_table_size(want) > 8);
     char *root = g_build_filename(msm_test_tmpdir(), "root", NULL);
     write_model(c, NULL, m, root);
@@ -196,7 +176,7 @@ test_nms4_files(void)
     CU_ASSERT(qv != NULL && strstr(qv, "quota_bytes=") != NULL);
     msm_legacy_db_close(q);
     GPtrArray *errs = g_ptr_array_new_with_free_func(g_free);
-    GHashTable *want = model_digests(m);
+    GHashTable *want = msm_test_model_digests(m, NULL);
     read_compare(msm_core_nms4_store_codec(), root, "nms-4.0", want, errs);
     CU_ASSERT(errs->len == 1 && strstr(errs->pdata[0], "TRANSITION") &&
               strstr(errs->pdata[0], "store upgrade"));
@@ -235,41 +215,6 @@ count_tree(const char *dir)
     return n;
 }
 
-/* An iterator over an array of messages (taken one by one). */
-static gboolean
-array_next(gpointer data, MsmMessage **msg_r, GError **error)
-{
-    GPtrArray *a = data;
-    *msg_r = a->len ? g_ptr_array_steal_index(a, 0) : NULL;
-    return TRUE;
-}
-
-static void
-array_free(gpointer data)
-{
-    g_ptr_array_unref(data);
-}
-
-/* One folder with one message (a NUL byte in it), owner user, folder name. */
-static MsmItem *
-one_folder(const char *user, const char *name)
-{
-    MsmOwner *o = msm_owner_new(user);
-    MsmFolder *f = msm_folder_new(o, name);
-    f->uidvalidity = 5;
-    GPtrArray *msgs = g_ptr_array_new_with_free_func((GDestroyNotify)msm_message_free);
-    MsmMessage *msg = msm_message_new();
-    msg->uid = 1;
-    msg->size = 3;
-    GBytes *b = g_bytes_new_static("a\0b", 3);
-    msg->body = msm_body_new_bytes(b);
-    g_bytes_unref(b);
-    g_ptr_array_add(msgs, msg);
-    f->messages = msm_message_iter_new(array_next, msgs, array_free);
-    f->message_count = 1;
-    return msm_item_new(MSM_KIND_STORE, "hostile", f);
-}
-
 static void
 hostile(const MsmCodec *c, const char *version)
 {
@@ -284,7 +229,7 @@ hostile(const MsmCodec *c, const char *version)
     static const char *const bad_users[] = {"..",  "../x", "a/b",      ".hidden", "",
                                             "x y", "\x01", "\xff\xfe", NULL};
     for (guint i = 0; bad_users[i]; i++) {
-        MsmItem *it = one_folder(bad_users[i], "INBOX");
+        MsmItem *it = msm_test_one_folder(bad_users[i], "INBOX");
         CU_ASSERT(!c->writer_put(w, it, &err));
         CU_ASSERT(err && err->code == MSM_ERROR_UNSAFE);
         g_clear_error(&err);
@@ -295,7 +240,7 @@ hostile(const MsmCodec *c, const char *version)
                                       "tmp",   "Ré/pertoire",        "./.",       "&-",
                                       "inbox", "INBOX/00",           "INBOX",     NULL};
     for (guint i = 0; odd[i]; i++) {
-        MsmItem *it = one_folder("joe", odd[i]);
+        MsmItem *it = msm_test_one_folder("joe", odd[i]);
         gboolean ok = c->writer_put(w, it, &err);
         if (!ok)
             CU_ASSERT(err && err->code == MSM_ERROR_UNSAFE);
@@ -303,7 +248,7 @@ hostile(const MsmCodec *c, const char *version)
         msm_item_free(it);
     }
     char *longname = g_strnfill(2000, 'x');
-    MsmItem *it = one_folder("joe", longname);
+    MsmItem *it = msm_test_one_folder("joe", longname);
     CU_ASSERT(!c->writer_put(w, it, &err));
     CU_ASSERT(err && err->code == MSM_ERROR_UNSAFE);
     g_clear_error(&err);
@@ -368,7 +313,7 @@ test_nms3_symlink(void)
     char *link = g_build_filename(root, "msg-default", "mailbox", "intruder", NULL);
     CU_ASSERT(symlink(secret, link) == 0);
     GPtrArray *errs = g_ptr_array_new_with_free_func(g_free);
-    GHashTable *want = model_digests(m);
+    GHashTable *want = msm_test_model_digests(m, NULL);
     CU_ASSERT(read_compare(nms3x_store_codec(), root, "nms-3.x", want, errs) ==
               g_hash_table_size(want));
     CU_ASSERT(errs->len == 1 && strstr(errs->pdata[0], "intruder") &&
@@ -391,7 +336,7 @@ test_nms4_rollback(void)
 {
     const MsmCodec *c = msm_core_nms4_store_codec();
     MsmSampleModel *m = msm_sample_model_new("nms-4.1", 2, 13, NULL, NULL);
-    GHashTable *want = model_digests(m);
+    GHashTable *want = msm_test_model_digests(m, NULL);
     char *root = g_build_filename(msm_test_tmpdir(), "root", NULL);
     write_model(c, NULL, m, root);
     MsmCtx *ctx = msm_ctx_new();
@@ -400,8 +345,8 @@ test_nms4_rollback(void)
     GError *err = NULL;
     gpointer w = c->writer_open(ctx, root, "nms-4.1", &err);
     CU_ASSERT_FATAL(w != NULL);
-    MsmItem *a = one_folder(u->store_user, "INBOX"); /* replaces the INBOX */
-    MsmItem *b = one_folder(u->store_user, "Brand/New");
+    MsmItem *a = msm_test_one_folder(u->store_user, "INBOX"); /* replaces the INBOX */
+    MsmItem *b = msm_test_one_folder(u->store_user, "Brand/New");
     CU_ASSERT(c->writer_put(w, a, NULL));
     CU_ASSERT(c->writer_put(w, b, NULL));
     CU_ASSERT(c->writer_commit(w, NULL));
@@ -436,6 +381,62 @@ test_nms4_rollback(void)
     msm_sample_model_free(m);
 }
 
+/* NMS 3.x: rollback removes the folders a run created (their "00/"), and only
+ * below the root. */
+static void
+test_nms3_rollback(void)
+{
+    const MsmCodec *c = nms3x_store_codec();
+    MsmSampleModel *m = msm_sample_model_new("nms-3.x", 2, 7, NULL, NULL);
+    GHashTable *want = msm_test_model_digests(m, NULL);
+    char *root = g_build_filename(msm_test_tmpdir(), "root", NULL);
+    write_model(c, NULL, m, root);
+    MsmCtx *ctx = msm_ctx_new();
+    ctx->work_dir = g_strdup(msm_test_tmpdir());
+    /* the new folders carry their user's own owner record, which stays */
+    GPtrArray *fs = msm_sample_model_folders(m, 0);
+    const MsmFolder *f0 = fs->pdata[0];
+    GError *err = NULL;
+    gpointer w = c->writer_open(ctx, root, "nms-3.x", &err);
+    CU_ASSERT_FATAL(w != NULL);
+    MsmItem *a = msm_test_one_folder(f0->owner->user, "Brand/New");
+    MsmItem *b = msm_test_one_folder(f0->owner->user, "Other");
+    for (MsmItem **it = (MsmItem *[]){a, b, NULL}; *it; it++) {
+        MsmFolder *f = (*it)->payload;
+        msm_owner_free(f->owner);
+        f->owner = msm_owner_copy(f0->owner);
+        CU_ASSERT(c->writer_put(w, *it, &err));
+    }
+    CU_ASSERT(c->writer_commit(w, &err));
+    c->writer_close(w);
+    msm_item_free(a);
+    msm_item_free(b);
+    g_ptr_array_unref(fs);
+    char *mp = g_build_filename(ctx->work_dir, "nms3-store.manifest", NULL);
+    char *outside = g_build_filename(msm_test_tmpdir(), "keep", NULL);
+    g_mkdir_with_parents(outside, 0755);
+    char *text = NULL;
+    CU_ASSERT_FATAL(g_file_get_contents(mp, &text, NULL, NULL));
+    char *more = g_strdup_printf("%s%s\n", text, outside);
+    CU_ASSERT(g_file_set_contents(mp, more, -1, NULL));
+    gboolean ok = c->rollback(ctx, root, "nms-3.x", &err);
+    if (!ok)
+        fprintf(stderr, "rollback: %s\n", err->message);
+    CU_ASSERT(ok);
+    CU_ASSERT(read_compare(c, root, "nms-3.x", want, NULL) == g_hash_table_size(want));
+    CU_ASSERT(!g_file_test(mp, G_FILE_TEST_EXISTS));
+    CU_ASSERT(g_file_test(outside, G_FILE_TEST_IS_DIR));
+    CU_ASSERT(c->rollback(ctx, root, "nms-3.x", NULL)); /* nothing left to do */
+    g_free(more);
+    g_free(text);
+    g_free(outside);
+    g_free(mp);
+    msm_ctx_free(ctx);
+    g_hash_table_unref(want);
+    g_free(root);
+    msm_sample_model_free(m);
+}
+
 /* Links planted in a target are never written through. */
 static void
 planted(const MsmCodec *c, const char *version, const char *link_rel)
@@ -451,7 +452,7 @@ planted(const MsmCodec *c, const char *version, const char *link_rel)
     GError *err = NULL;
     gpointer w = c->writer_open(NULL, root, version, &err);
     CU_ASSERT_FATAL(w != NULL);
-    MsmItem *it = one_folder("joe", "INBOX");
+    MsmItem *it = msm_test_one_folder("joe", "INBOX");
     CU_ASSERT(!c->writer_put(w, it, &err));
     CU_ASSERT(err && err->code == MSM_ERROR_UNSAFE);
     g_clear_error(&err);
@@ -474,4 +475,4 @@ test_planted_links(void)
 MSM_TEST_MAIN("nms-store", MSM_TEST(test_planted_links), MSM_TEST(test_nms4_rollback),
               MSM_TEST(test_nms4_roundtrip), MSM_TEST(test_nms3_roundtrip),
               MSM_TEST(test_nms4_files), MSM_TEST(test_nms4_hostile), MSM_TEST(test_nms3_hostile),
-              MSM_TEST(test_nms3_symlink))
+              MSM_TEST(test_nms3_symlink), MSM_TEST(test_nms3_rollback))

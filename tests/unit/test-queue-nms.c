@@ -20,6 +20,7 @@
 #include "queue-rename.h"
 #include "registry.h"
 #include "testutil.h"
+#include "codec-testutil.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -228,17 +229,6 @@ test_nms3_roundtrip(void)
 }
 
 static void
-write_file(const char *root, const char *rel, const char *text)
-{
-    char *p = g_build_filename(root, rel, NULL);
-    char *d = g_path_get_dirname(p);
-    g_mkdir_with_parents(d, 0755);
-    CU_ASSERT_TRUE(g_file_set_contents(p, text, -1, NULL));
-    g_free(d);
-    g_free(p);
-}
-
-static void
 test_damaged(void)
 {
     const char *root = msm_test_tmpdir();
@@ -252,12 +242,12 @@ test_damaged(void)
     };
     for (gsize i = 0; i < G_N_ELEMENTS(bad4); i++) {
         char *rel = g_strdup_printf("msg-default/queue/local/bad%zu.msg", i);
-        write_file(root, rel, bad4[i]);
+        msm_test_write_file(root, rel, bad4[i]);
         g_free(rel);
     }
-    write_file(root, "msg-default/queue/local/good.msg",
-               "NMS-Queue-Envelope: 4\nSender: a@b\nRecipient: c@d\n\nhello");
-    write_file(root, "msg-default/queue/local/readme.txt", "not a message");
+    msm_test_write_file(root, "msg-default/queue/local/good.msg",
+                        "NMS-Queue-Envelope: 4\nSender: a@b\nRecipient: c@d\n\nhello");
+    msm_test_write_file(root, "msg-default/queue/local/readme.txt", "not a message");
     GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
     GPtrArray *items = read_all(msm_core_nms4_queue_codec(), root, "nms-4.1", errors);
     CU_ASSERT_EQUAL(items->len, 1);
@@ -273,14 +263,14 @@ test_damaged(void)
     g_ptr_array_set_size(errors, 0);
 
     const char *r3 = msm_test_tmpdir();
-    write_file(r3, "msg-default/queue/local/qfnodata", "V3\nSa\n");
-    write_file(r3, "msg-default/queue/local/dforphan", "body");
-    write_file(r3, "msg-default/queue/local/qfbadver", "V2\nSa\n");
-    write_file(r3, "msg-default/queue/local/dfbadver", "body");
-    write_file(r3, "msg-default/queue/local/qfbadrec", "V3\nZwhat\n");
-    write_file(r3, "msg-default/queue/local/dfbadrec", "body");
-    write_file(r3, "msg-default/queue/local/qfok", "V3\nSa@b\nRc@d\nA0\n");
-    write_file(r3, "msg-default/queue/local/dfok", "body");
+    msm_test_write_file(r3, "msg-default/queue/local/qfnodata", "V3\nSa\n");
+    msm_test_write_file(r3, "msg-default/queue/local/dforphan", "body");
+    msm_test_write_file(r3, "msg-default/queue/local/qfbadver", "V2\nSa\n");
+    msm_test_write_file(r3, "msg-default/queue/local/dfbadver", "body");
+    msm_test_write_file(r3, "msg-default/queue/local/qfbadrec", "V3\nZwhat\n");
+    msm_test_write_file(r3, "msg-default/queue/local/dfbadrec", "body");
+    msm_test_write_file(r3, "msg-default/queue/local/qfok", "V3\nSa@b\nRc@d\nA0\n");
+    msm_test_write_file(r3, "msg-default/queue/local/dfok", "body");
     items = read_all(nms3x_queue_codec(), r3, "nms-3.x", errors);
     CU_ASSERT_EQUAL(items->len, 1);
     CU_ASSERT_EQUAL(errors->len, 4);
@@ -315,7 +305,7 @@ test_unsafe(void)
         msm_item_free(it);
     }
     /* a link in the queue is reported, not followed */
-    write_file(root, "elsewhere.msg", "NMS-Queue-Envelope: 4\n\nx");
+    msm_test_write_file(root, "elsewhere.msg", "NMS-Queue-Envelope: 4\n\nx");
     char *dir = g_build_filename(root, "msg-default/queue/local", NULL);
     g_mkdir_with_parents(dir, 0755);
     char *link = g_build_filename(dir, "link.msg", NULL);
@@ -337,9 +327,9 @@ static void
 test_nsmsg_conf_location(void)
 {
     const char *root = msm_test_tmpdir();
-    write_file(root, "msg-tango/config/nsmsg.conf",
-               "# model\nnsmsg.serverroot = \"/usr/netscape/server4/msg-tango\"\n"
-               "nsmsg.queue = \"/usr/netscape/server4/msg-tango/spool/mq\"\n");
+    msm_test_write_file(root, "msg-tango/config/nsmsg.conf",
+                        "# model\nnsmsg.serverroot = \"/usr/netscape/server4/msg-tango\"\n"
+                        "nsmsg.queue = \"/usr/netscape/server4/msg-tango/spool/mq\"\n");
     GError *err = NULL;
     char *d = msm_core_nms_queue_dir(root, "nms-4.1", NULL, &err);
     char *want = g_build_filename(root, "msg-tango", "spool", "mq", NULL);
@@ -362,7 +352,7 @@ test_rollback(void)
     const MsmCodec *c = msm_core_nms4_queue_codec();
     GError *err = NULL;
     /* a file already there before the run */
-    write_file(root, "msg-default/queue/local/old.msg", "NMS-Queue-Envelope: 4\n\nbefore");
+    msm_test_write_file(root, "msg-default/queue/local/old.msg", "NMS-Queue-Envelope: 4\n\nbefore");
     MsmCtx *ctx = msm_ctx_new();
     ctx->work_dir = g_strdup(work);
     g_free(ctx->run_id);
@@ -454,7 +444,7 @@ test_queues_empty_check(void)
     MsmItem *a = make_item("local", "a1.msg", FALSE), *b = make_item("hold", "b1.msg", FALSE);
     CU_ASSERT_TRUE(put(msm_core_nms4_queue_codec(), NULL, root, "nms-4.1", a, &err));
     CU_ASSERT_TRUE(put(msm_core_nms4_queue_codec(), NULL, root, "nms-4.1", b, &err));
-    write_file(root, "msg-default/queue/local/stray.txt", "x");
+    msm_test_write_file(root, "msg-default/queue/local/stray.txt", "x");
     CU_ASSERT_EQUAL(msm_check_queues_empty(ctx, &detail, &err), MSM_CHECK_FAIL);
     CU_ASSERT_PTR_NULL(err);
     CU_ASSERT_PTR_NOT_NULL(detail ? strstr(detail, "2 messages in 2 channels (hold: 1, local: 1; "

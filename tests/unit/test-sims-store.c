@@ -8,16 +8,19 @@
  *	message delivered to several users is stored once; putting again is
  *	idempotent; raw names that are not modified UTF-7 come back distinct;
  *	unsafe users and linked files are reported and skipped; nothing is
- *	written outside the root.
+ *	written outside the root; rollback removes the folders a run created
+ *	(and only those below the root) and keeps the others.
  */
 #include "config.h"
 
 #include <msmigrate/msmigrate.h>
 
+#include "ctxpriv.h"
 #include "digest.h"
 #include "legacy-store.h"
 #include "sample-model.h"
 #include "testutil.h"
+#include "codec-testutil.h"
 
 #include "../../plugins/sims40/codec-sims-store.h"
 #include "../../plugins/sims40/restore.h"
@@ -25,27 +28,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static GHashTable *
-model_digests(MsmSampleModel *m)
-{
-    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    for (guint u = 0; u < m->users->len; u++) {
-        GPtrArray *fs = msm_sample_model_folders(m, u);
-        g_ptr_array_set_free_func(fs, NULL);
-        for (guint i = 0; i < fs->len; i++) {
-            MsmFolder *f = fs->pdata[i];
-            char *key = g_strdup_printf("user/%s/%s", f->owner->user, f->name);
-            MsmItem *it = msm_item_new(MSM_KIND_STORE, key, f);
-            MsmDigestTee *t = msm_digest_attach(it);
-            CU_ASSERT_FATAL(msm_digest_drain(t, it, NULL));
-            msm_item_free(it);
-            g_hash_table_insert(h, key, msm_digest_finish(t, NULL));
-        }
-        g_ptr_array_unref(fs);
-    }
-    return h;
-}
 
 static void
 write_model(MsmSampleModel *m, const char *root)
@@ -136,7 +118,7 @@ test_roundtrip(void)
 {
     MsmSampleModel *m = msm_sample_model_new("sims-4.0", 4, 11, NULL, NULL);
     CU_ASSERT_FATAL(m != NULL);
-    GHashTable *want = model_digests(m);
+    GHashTable *want = msm_test_model_digests(m, NULL);
     char *root = g_build_filename(msm_test_tmpdir(), "root", NULL);
     write_model(m, root);
     CU_ASSERT(read_compare(root, want, NULL, NULL) == g_hash_table_size(want));
@@ -157,19 +139,11 @@ test_roundtrip(void)
     msm_sample_model_free(m);
 }
 
-static gboolean
-arr_next(gpointer data, MsmMessage **msg_r, GError **error)
-{
-    GPtrArray *a = data;
-    *msg_r = a->len ? g_ptr_array_steal_index(a, 0) : NULL;
-    return TRUE;
-}
-
 /* Puts f with the messages of msgs (taken) through the raw writer. */
 static gboolean
 put_with(const char *root, MsmFolder *f, GPtrArray *msgs)
 {
-    f->messages = msm_message_iter_new(arr_next, msgs, (GDestroyNotify)g_ptr_array_unref);
+    f->messages = msm_test_message_iter(msgs);
     return sims40_store_put_raw(root, f, NULL, NULL);
 }
 
@@ -216,8 +190,7 @@ test_hostile(void)
                                        NULL};
     for (guint i = 0; raws[i]; i++) {
         MsmFolder *f = msm_folder_new(msm_owner_new("joe"), "x");
-        f->messages =
-            msm_message_iter_new(arr_next, g_ptr_array_new(), (GDestroyNotify)g_ptr_array_unref);
+        f->messages = msm_test_message_iter(g_ptr_array_new());
         CU_ASSERT(sims40_store_put_raw(root, f, raws[i], NULL));
         msm_folder_free(f);
     }
@@ -260,7 +233,7 @@ test_hostile(void)
     msg->body = msm_body_new_bytes(b);
     g_bytes_unref(b);
     g_ptr_array_add(a, msg);
-    t->messages = msm_message_iter_new(arr_next, a, (GDestroyNotify)g_ptr_array_unref);
+    t->messages = msm_test_message_iter(a);
     CU_ASSERT(!sims40_store_put_raw(root, t, NULL, &err));
     CU_ASSERT(err && err->code == MSM_ERROR_UNSAFE);
     g_clear_error(&err);
@@ -275,5 +248,67 @@ test_hostile(void)
     g_free(root);
 }
 
+/* A run's folders are removed by rollback; the folders that were there stay. */
+static void
+test_rollback(void)
+{
+    const MsmCodec *c = sims40_store_codec();
+    MsmSampleModel *m = msm_sample_model_new("sims-4.0", 2, 5, NULL, NULL);
+    CU_ASSERT_FATAL(m != NULL);
+    GHashTable *want = msm_test_model_digests(m, NULL);
+    char *root = g_build_filename(msm_test_tmpdir(), "root", NULL);
+    write_model(m, root);
+    MsmCtx *ctx = msm_ctx_new();
+    ctx->work_dir = g_strdup(msm_test_tmpdir());
+    GError *err = NULL;
+    gpointer w = c->writer_open(ctx, root, "sims-4.0", &err);
+    CU_ASSERT_FATAL(w != NULL);
+    /* a user of its own: a put rewrites its owner's record, which rollback keeps */
+    MsmItem *a = msm_test_one_folder("newbie", "Brand/New");
+    MsmItem *b = msm_test_one_folder("newbie", "Other");
+    CU_ASSERT(c->writer_put(w, a, &err));
+    CU_ASSERT(c->writer_put(w, b, &err));
+    CU_ASSERT(c->writer_commit(w, &err));
+    c->writer_close(w);
+    msm_item_free(a);
+    msm_item_free(b);
+    GHashTable *names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    read_compare(root, NULL, NULL, names);
+    CU_ASSERT(g_hash_table_contains(names, "Brand/New"));
+    CU_ASSERT(g_hash_table_contains(names, "Other"));
+    g_hash_table_remove_all(names);
+    /* a manifest line that is not below the root is left alone */
+    char *mp = g_build_filename(ctx->work_dir, "sims-store.manifest", NULL);
+    char *outside = g_build_filename(msm_test_tmpdir(), "keep", NULL);
+    char *outside_fld = g_strconcat(outside, ".fld", NULL);
+    CU_ASSERT(g_file_set_contents(outside_fld, "x", -1, NULL));
+    char *text = NULL;
+    CU_ASSERT_FATAL(g_file_get_contents(mp, &text, NULL, NULL));
+    guint lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    CU_ASSERT_EQUAL(lines, 2); /* the two folders the run created */
+    char *more = g_strdup_printf("%s%s\n", text, outside);
+    CU_ASSERT(g_file_set_contents(mp, more, -1, NULL));
+    CU_ASSERT(c->rollback(ctx, root, "sims-4.0", &err));
+    CU_ASSERT(read_compare(root, want, NULL, names) == g_hash_table_size(want));
+    CU_ASSERT(!g_hash_table_contains(names, "Brand/New"));
+    CU_ASSERT(!g_hash_table_contains(names, "Other"));
+    CU_ASSERT(!g_file_test(mp, G_FILE_TEST_EXISTS));
+    CU_ASSERT(g_file_test(outside_fld, G_FILE_TEST_EXISTS));
+    CU_ASSERT(c->rollback(ctx, root, "sims-4.0", &err)); /* nothing left to do */
+    CU_ASSERT(c->rollback(NULL, root, "sims-4.0", &err));
+    g_free(more);
+    g_free(text);
+    g_free(outside_fld);
+    g_free(outside);
+    g_free(mp);
+    g_hash_table_unref(names);
+    msm_ctx_free(ctx);
+    g_free(root);
+    g_hash_table_unref(want);
+    msm_sample_model_free(m);
+}
+
 MSM_TEST_MAIN("sims-store", MSM_TEST(test_roundtrip), MSM_TEST(test_single_instance),
-              MSM_TEST(test_hostile))
+              MSM_TEST(test_hostile), MSM_TEST(test_rollback))
