@@ -76,16 +76,27 @@ msm_core_config_file_dir(const MsmLayout *layout, const char *relpath)
                                             : msm_layout_config_dir(layout);
 }
 
-/* TRUE for msmigrate's own leftovers: ".NAME.tmp-PID" from msm_write_file_atomic. */
+/* TRUE for msmigrate's own leftovers: ".NAME.tmp-PID-N" from msm_write_file_atomic (and
+ * ".NAME.tmp-PID" from earlier versions). */
 static gboolean
 is_own_temp(const char *name)
 {
     if (name[0] != '.')
         return FALSE;
     const char *t = g_strrstr(name, ".tmp-");
-    if (t == NULL || t == name || t[5] == '\0')
+    if (t == NULL || t == name)
         return FALSE;
-    return strspn(t + 5, "0123456789") == strlen(t + 5);
+    const char *p = t + 5;
+    size_t n = strspn(p, "0123456789");
+    if (n == 0)
+        return FALSE;
+    if (p[n] == '-') {
+        p += n + 1;
+        n = strspn(p, "0123456789");
+        if (n == 0)
+            return FALSE;
+    }
+    return p[n] == '\0';
 }
 
 /* The base name of a '/'-separated relpath (transfer none: points into rel). */

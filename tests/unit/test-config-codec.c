@@ -156,6 +156,7 @@ test_round_trip_ms(void)
     putb(src, "config/sub/dir/x.txt", "", 0, 0755);
     putb(src, "config/.msmigrate/history", "[history]\n", -1, 0644);
     putb(src, "config/.imta.cnf.tmp-4242", "half-written", -1, 0600);
+    putb(src, "config/.msg.conf.tmp-4242-7", "half-written", -1, 0600);
     putb(src, "config/ZZ-last", "z", -1, 0644);
     putb(src, "config/a-first", "a", -1, 0644);
 
