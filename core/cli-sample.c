@@ -20,7 +20,7 @@ cli_sample(int argc, char **argv)
 {
     CliCommon common = {0};
     char *version = NULL, *instance = NULL;
-    gint users = 20, instances = 1;
+    gint users = 20, instances = 1, messages = 0;
     gint64 seed = 1;
     int rc = MSM_EXIT_FAILED;
     MsmRegistry *reg = NULL;
@@ -31,6 +31,8 @@ cli_sample(int argc, char **argv)
          "VERSION"},
         {"users", 'u', 0, G_OPTION_ARG_INT, &users, "Number of users (default 20)", "N"},
         {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed (default 1)", "S"},
+        {"messages", 0, 0, G_OPTION_ARG_INT, &messages,
+         "About N messages per user (default about 30; folder sizes scale)", "N"},
         {"instance", 0, 0, G_OPTION_ARG_STRING, &instance,
          "Instance name for server-root layouts (default sample)", "NAME"},
         {"instances", 0, 0, G_OPTION_ARG_INT, &instances,
@@ -47,9 +49,9 @@ cli_sample(int argc, char **argv)
         fprintf(stderr, "msmigrate: sample: pass --version VERSION and one directory\n");
         goto out;
     }
-    if (users < 1 || instances < 1 || seed < 0) {
+    if (users < 1 || instances < 1 || seed < 0 || messages < 0) {
         fprintf(stderr, "msmigrate: sample: --users and --instances must be 1 or more, --seed "
-                        "0 or more\n");
+                        "and --messages 0 or more\n");
         goto out;
     }
     const char *id = cli_version(version, "sample --version");
@@ -61,7 +63,7 @@ cli_sample(int argc, char **argv)
         goto out;
     }
     MsmSampleSpec spec = {id, (guint)users, (guint64)seed, instance, (guint)instances};
-    if (!msm_sample_write(reg, &spec, argv[1], &res, &err)) {
+    if (!msm_sample_write_messages(reg, &spec, (guint)messages, argv[1], &res, &err)) {
         cli_error("sample", err);
         goto out;
     }

@@ -14,18 +14,58 @@
 
 #include "digest.h"
 
+#include <nettle/sha2.h>
 #include <string.h>
+
+/* SHA-256 through nettle: its x86-64 build uses the SHA instructions where the
+ * processor has them (about 8 times GLib's GChecksum, which was a quarter of a
+ * store run's CPU time: every byte is hashed once when written and once when
+ * verified). The digests are the same bytes as before. */
+typedef struct {
+    struct sha256_ctx ctx;
+} Sha;
+
+static Sha *
+sha_new(void)
+{
+    Sha *s = g_new(Sha, 1);
+    sha256_init(&s->ctx);
+    return s;
+}
+
+static void
+sha_update(Sha *s, const void *data, gsize len)
+{
+    if (s == NULL) /* the digest was finished: nothing more goes in */
+        return;
+    sha256_update(&s->ctx, len, data);
+}
+
+/* Ends the hash into hex (65 bytes with the NUL) and frees it. */
+static void
+sha_finish(Sha *s, char hex[2 * SHA256_DIGEST_SIZE + 1])
+{
+    static const char hx[] = "0123456789abcdef";
+    guint8 d[SHA256_DIGEST_SIZE];
+    sha256_digest(&s->ctx, sizeof d, d);
+    for (gsize i = 0; i < sizeof d; i++) {
+        hex[2 * i] = hx[d[i] >> 4];
+        hex[2 * i + 1] = hx[d[i] & 15];
+    }
+    hex[2 * sizeof d] = '\0';
+    g_free(s);
+}
 
 struct MsmDigestTee {
     GMutex mutex;
-    GChecksum *sum;      /* the item's digest */
-    GChecksum *body;     /* the current message body, or NULL */
+    Sha *sum;            /* the item's digest */
+    Sha *body;           /* the current message body, or NULL */
     guint64 bytes;
     int refs;            /* tee + wrapped streams still alive */
 };
 
 static void
-put_field(GChecksum *sum, char tag, const void *data, gsize len)
+put_field(Sha *sum, char tag, const void *data, gsize len)
 {
     guint8 hdr[9];
     hdr[0] = (guint8)tag;
@@ -34,19 +74,19 @@ put_field(GChecksum *sum, char tag, const void *data, gsize len)
         hdr[i] = (guint8)(n & 0xff);
         n >>= 8;
     }
-    g_checksum_update(sum, hdr, sizeof hdr);
+    sha_update(sum, hdr, sizeof hdr);
     if (len)
-        g_checksum_update(sum, data, len);
+        sha_update(sum, data, len);
 }
 
 static void
-put_str(GChecksum *sum, char tag, const char *s)
+put_str(Sha *sum, char tag, const char *s)
 {
     put_field(sum, tag, s ? s : "", s ? strlen(s) : 0);
 }
 
 static void
-put_int(GChecksum *sum, char tag, gint64 v)
+put_int(Sha *sum, char tag, gint64 v)
 {
     char buf[32];
     int n = g_snprintf(buf, sizeof buf, "%" G_GINT64_FORMAT, v);
@@ -79,8 +119,8 @@ tee_unref(MsmDigestTee *tee)
     g_mutex_unlock(&tee->mutex);
     if (last) {
         if (tee->body)
-            g_checksum_free(tee->body);
-        g_checksum_free(tee->sum);
+            g_free(tee->body);
+        g_free(tee->sum);
         g_mutex_clear(&tee->mutex);
         g_free(tee);
     }
@@ -92,10 +132,10 @@ close_body(MsmDigestTee *tee)
 {
     if (tee->body == NULL)
         return;
-    const char *hex = g_checksum_get_string(tee->body);
-    put_str(tee->sum, 'B', hex);
-    g_checksum_free(tee->body);
+    char hex[2 * SHA256_DIGEST_SIZE + 1];
+    sha_finish(tee->body, hex);
     tee->body = NULL;
+    put_str(tee->sum, 'B', hex);
 }
 
 typedef struct {
@@ -111,7 +151,7 @@ body_tee_read(gpointer data, guint8 *buf, gsize len, GError **error)
     if (n > 0) {
         g_mutex_lock(&bt->tee->mutex);
         if (bt->tee->body)
-            g_checksum_update(bt->tee->body, buf, (gssize)n);
+            sha_update(bt->tee->body, buf, (gsize)n);
         bt->tee->bytes += (guint64)n;
         g_mutex_unlock(&bt->tee->mutex);
     }
@@ -140,6 +180,7 @@ wrap_body(MsmDigestTee *tee, MsmBody **body)
     tee->refs++;
     g_mutex_unlock(&tee->mutex);
     *body = msm_body_new_stream(body_tee_read, bt, body_tee_free, msm_body_size(bt->inner));
+    msm_body_set_source_path(*body, msm_body_source_path(bt->inner)); /* pass-through */
 }
 
 static void
@@ -172,7 +213,7 @@ iter_tee_next(gpointer data, MsmMessage **msg_r, GError **error)
     if (*msg_r) {
         g_mutex_lock(&it->tee->mutex);
         put_message(it->tee, *msg_r);
-        it->tee->body = g_checksum_new(G_CHECKSUM_SHA256);
+        it->tee->body = sha_new();
         g_mutex_unlock(&it->tee->mutex);
         wrap_body(it->tee, &(*msg_r)->body);
     }
@@ -240,7 +281,7 @@ attach_queue(MsmDigestTee *tee, MsmQueuedMessage *q)
     put_int(tee->sum, 'H', q->held);
     for (guint i = 0; q->extra && i < q->extra->len; i++)
         put_str(tee->sum, 'x', q->extra->pdata[i]);
-    tee->body = g_checksum_new(G_CHECKSUM_SHA256);
+    tee->body = sha_new();
     wrap_body(tee, &q->body);
 }
 
@@ -277,7 +318,7 @@ msm_digest_attach(MsmItem *item)
 {
     MsmDigestTee *tee = g_new0(MsmDigestTee, 1);
     g_mutex_init(&tee->mutex);
-    tee->sum = g_checksum_new(G_CHECKSUM_SHA256);
+    tee->sum = sha_new();
     tee->refs = 1;
     put_str(tee->sum, 'K', msm_kind_name(item->kind));
     put_str(tee->sum, 'I', item->key);
@@ -348,7 +389,9 @@ msm_digest_finish(MsmDigestTee *tee, guint64 *bytes_r)
 {
     g_mutex_lock(&tee->mutex);
     close_body(tee);
-    char *hex = g_strdup(g_checksum_get_string(tee->sum));
+    char *hex = g_malloc(2 * SHA256_DIGEST_SIZE + 1);
+    sha_finish(tee->sum, hex);
+    tee->sum = NULL;
     if (bytes_r)
         *bytes_r = tee->bytes;
     g_mutex_unlock(&tee->mutex);

@@ -59,6 +59,7 @@
 #define STRING_ABSENT 0xFFFFFFFFu
 #define RETRY_MAX 1000         /* attempts of one operation lost to deadlocks */
 #define BATCH_MAX 512          /* records read per batch by foreach */
+#define JOURNAL_CACHE (256 * 1024) /* a fixed cache: memory does not grow with the journal */
 #define META_FORMAT "journal.format"
 #define META_LAST_SEQ "journal.last_seq"
 #define META_RESERVED "journal."
@@ -498,9 +499,12 @@ msm_journal_open(const char *dir, gboolean create, GError **error)
     }
     j->env->set_errcall(j->env, db_errcall);
     if ((ret = j->env->set_lk_detect(j->env, DB_LOCK_DEFAULT)) != 0 ||
-        (ret = j->env->set_cachesize(j->env, 0, 2 * 1024 * 1024, 1)) != 0 ||
+        (ret = j->env->set_cachesize(j->env, 0, JOURNAL_CACHE, 1)) != 0 ||
         (ret = j->env->log_set_config(j->env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
-        (ret = j->env->set_flags(j->env, DB_TXN_WRITE_NOSYNC, 1)) != 0) {
+        (ret = j->env->set_flags(j->env, DB_TXN_WRITE_NOSYNC, 1)) != 0 ||
+        /* regions written out when created: a full file system is an error at open,
+         * not a SIGBUS on a mapped page later */
+        (ret = j->env->set_flags(j->env, DB_REGION_INIT, 1)) != 0) {
         set_db_error(error, dir, ret, "cannot configure the environment");
         goto fail;
     }

@@ -86,6 +86,7 @@ typedef struct {
     GPtrArray *domains; /* MsmSampleDomain*; [0] is the default domain */
     GPtrArray *users;   /* MsmSampleUser* */
     GPtrArray *groups;  /* MsmSampleGroup*; the postmaster entry last */
+    guint messages;     /* about this many messages per user; 0 = the default (about 30) */
 } MsmSampleModel;
 
 /* TRUE if version is a canonical id the generator knows. */

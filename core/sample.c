@@ -1427,6 +1427,9 @@ store_for_address(const MsmSampleModel *m, const MsmSampleUser *u)
     return g_strdup_printf("%s@%s-daemon", u->store_user, m->store_channel);
 }
 
+/* The mean number of messages per user folder_message_count() gives. */
+#define SAMPLE_DEFAULT_MESSAGES 30
+
 /* Number of messages of a folder. */
 static guint
 folder_message_count(Rng *r, FolderRole role, const char *name)
@@ -1472,6 +1475,9 @@ msm_sample_model_folders(const MsmSampleModel *m, guint user)
         FolderGen *g = g_new0(FolderGen, 1);
         g->specs = g_ptr_array_new_with_free_func((GDestroyNotify)spec_free);
         guint count = folder_message_count(&fr, role, name);
+        if (m->messages > 0) /* scaled from the default mean of about 30 per user */
+            count = MAX(role == F_INBOX ? (guint)MSM_SAMPLE_MSG_KINDS : 0u,
+                        (guint)(((guint64)count * m->messages + 15) / SAMPLE_DEFAULT_MESSAGES));
         guint32 uid = rng_range(&fr, 1, 3);
         gint64 date = m->epoch + rng_below(&fr, 200 * 86400);
         for (guint k = 0; k < count; k++) {
@@ -3119,6 +3125,13 @@ gboolean
 msm_sample_write(MsmRegistry *reg, const MsmSampleSpec *spec, const char *dir,
                  MsmSampleResult *result_r, GError **error)
 {
+    return msm_sample_write_messages(reg, spec, 0, dir, result_r, error);
+}
+
+gboolean
+msm_sample_write_messages(MsmRegistry *reg, const MsmSampleSpec *spec, guint messages,
+                          const char *dir, MsmSampleResult *result_r, GError **error)
+{
     g_return_val_if_fail(reg != NULL && spec != NULL && dir != NULL && result_r != NULL, FALSE);
     memset(result_r, 0, sizeof *result_r);
     const SampleVersion *v = find_version(spec->version);
@@ -3159,6 +3172,7 @@ msm_sample_write(MsmRegistry *reg, const MsmSampleSpec *spec, const char *dir,
     m = msm_sample_model_new(v->id, spec->users, spec->seed, instance, error);
     if (m == NULL)
         goto out;
+    m->messages = messages;
     if (!make_skeleton(m, layout, error))
         goto out;
     for (guint i = 2; server_root && i <= spec->instances; i++) {

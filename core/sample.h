@@ -36,4 +36,9 @@ void msm_sample_result_clear(MsmSampleResult *res);
 gboolean msm_sample_write(MsmRegistry *reg, const MsmSampleSpec *spec, const char *dir,
                           MsmSampleResult *result_r, GError **error);
 
+/* msm_sample_write() with about `messages` messages per user (folder sizes
+ * scaled from the default mean of about 30; 0 = the default). */
+gboolean msm_sample_write_messages(MsmRegistry *reg, const MsmSampleSpec *spec, guint messages,
+                                   const char *dir, MsmSampleResult *result_r, GError **error);
+
 #endif

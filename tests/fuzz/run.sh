@@ -11,8 +11,8 @@ out="$build/fuzz"
 mkdir -p "$out"
 cc=${CLANG:-clang}
 flags="-g -O1 -std=c11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-  -I$build -I$here/include -I$here/core $(pkg-config --cflags glib-2.0)"
-libs="$(pkg-config --libs glib-2.0) -lltdl -ldb-5.3 -lldap -llber"
+  -I$build -I$here/include -I$here/core $(pkg-config --cflags glib-2.0 nettle)"
+libs="$(pkg-config --libs glib-2.0 nettle) -lltdl -ldb-5.3 -lldap -llber"
 core_src=$(ls "$here"/core/*.c | grep -v '/cli')
 passed=0
 failed=0

@@ -200,10 +200,18 @@ test_full_run(void)
     CU_ASSERT_EQUAL(rep.exit_code, MSM_EXIT_SKIPPED);
     CU_ASSERT_EQUAL(rep.kinds[MSM_KIND_CONFIG].verify_differs, 1);
     CU_ASSERT_EQUAL(rep.kinds[MSM_KIND_CONFIG].verify_missing, 1);
-    gboolean named = FALSE;
-    for (guint i = 0; i < rep.problems->len; i++)
+    gboolean named = FALSE, named_missing = FALSE;
+    for (guint i = 0; i < rep.problems->len; i++) {
         named |= strstr(rep.problems->pdata[i], "extra/f003.conf") != NULL;
+        named_missing |= strstr(rep.problems->pdata[i], "extra/f004.conf") != NULL &&
+                         strstr(rep.problems->pdata[i], "not in the target") != NULL;
+    }
     CU_ASSERT_TRUE(named);
+    CU_ASSERT_TRUE(named_missing);
+    /* verify's set of keys read back (a file in the work dir) is gone afterwards */
+    char *seen_db = g_build_filename(rep.work_dir, "verify-seen.db", NULL);
+    CU_ASSERT_FALSE(g_file_test(seen_db, G_FILE_TEST_EXISTS));
+    g_free(seen_db);
     msm_run_report_clear(&rep);
 
     /* the same hops again are refused (seed 000: it would overwrite) unless forced */

@@ -913,7 +913,48 @@ test_write_versions(void)
     msm_registry_free(reg);
 }
 
+/* Messages of the first n users' folders; inbox_min_r = the smallest INBOX. */
+static guint64
+count_messages(const MsmSampleModel *m, guint n, guint *inbox_min_r)
+{
+    guint64 total = 0;
+    *inbox_min_r = G_MAXUINT;
+    for (guint u = 0; u < n; u++) {
+        GPtrArray *folders = msm_sample_model_folders(m, u);
+        for (guint i = 0; i < folders->len; i++) {
+            const MsmFolder *f = folders->pdata[i];
+            total += f->message_count;
+            if (strcmp(f->name, "INBOX") == 0)
+                *inbox_min_r = MIN(*inbox_min_r, f->message_count);
+        }
+        g_ptr_array_unref(folders);
+    }
+    return total;
+}
+
+/* --messages scales every folder: about N per user, INBOX keeps one of each kind. */
+static void
+test_messages_per_user(void)
+{
+    MsmSampleModel *m = model("ims-5.2", 12, 42);
+    guint inbox0, inbox1, inbox2;
+    guint64 n0 = count_messages(m, 12, &inbox0);
+    CU_ASSERT_TRUE(n0 >= 12 * 20 && n0 <= 12 * 40); /* the default: about 30 per user */
+    m->messages = 300;
+    guint64 n1 = count_messages(m, 12, &inbox1);
+    CU_ASSERT_TRUE(n1 >= 9 * n0 && n1 <= 11 * n0);
+    CU_ASSERT_TRUE(n1 >= 12 * 250 && n1 <= 12 * 350);
+    CU_ASSERT_EQUAL(count_messages(m, 12, &inbox2), n1); /* deterministic */
+    m->messages = 1;
+    count_messages(m, 12, &inbox2);
+    CU_ASSERT_TRUE(inbox2 >= MSM_SAMPLE_MSG_KINDS);
+    m->messages = 0;
+    CU_ASSERT_EQUAL(count_messages(m, 12, &inbox2), n0); /* 0 is the default again */
+    CU_ASSERT_EQUAL(inbox2, inbox0);
+    msm_sample_model_free(m);
+}
+
 MSM_TEST_MAIN("sample", MSM_TEST(test_determinism), MSM_TEST(test_model_people),
-              MSM_TEST(test_messages), MSM_TEST(test_folders), MSM_TEST(test_queue),
+              MSM_TEST(test_messages), MSM_TEST(test_messages_per_user), MSM_TEST(test_folders), MSM_TEST(test_queue),
               MSM_TEST(test_config), MSM_TEST(test_directory), MSM_TEST(test_write),
               MSM_TEST(test_write_versions));
