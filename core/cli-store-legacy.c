@@ -11,7 +11,10 @@
  *	           (--source ROOT -u FILE ... --streams N), seed 003;
  *	- upgrade: NMS 3.x -> 4.1 `upgrade -s | -m | -u LIST [-t N] [-r]` and
  *	           the per-folder dynamic upgrade (seed 002); and for an NMS
- *	           4.x store the quota-database upgrade (`reconstruct -q`).
+ *	           4.x store the quota-database upgrade (`reconstruct -q`), the
+ *	           copy into a classic store (--copy-to) and the in-place reuse
+ *	           as iMS 5.2 (--in-place, seed 003: store-nms4.md);
+ *	- the `run --store-reuse` option's callback (profile [store] nms4-reuse).
  *	The SIMS and NMS 3.x code (plugins/sims40, plugins/nms3x) is linked
  *	into the CLI directly; target store codecs come from the registry.
  * DIAGNOSTICS
@@ -23,6 +26,7 @@
 
 #include "cli.h"
 
+#include "codec-classic-store.h"
 #include "ctxpriv.h"
 #include "legacy-store.h"
 #include "util.h"
@@ -375,12 +379,14 @@ reconstruct_quota(const char *root, const char *instance, guint64 *owners_r, GEr
     return ok;
 }
 
-/* NMS 4.x -> VERSION by copy: every folder read through the nms4-store codec
- * and written by VERSION's store codec (the seed's alternative to reusing the
- * 4.x store in place). */
+/* NMS 4.x -> VERSION: every folder read through the nms4-store codec and
+ * written by VERSION's store codec, by copy or (in_place) reusing the 4.x store
+ * in place: the classic writer points its partitions at the 4.x partitions and
+ * hard-links the message files (docs/formats/store-nms4.md "In-place reuse"). */
 static gboolean
 copy_store(MsmRegistry *reg, const char *src, const char *instance, const char *dst,
-           const char *version, guint64 *copied_r, guint64 *skipped_r, GError **error)
+           const char *version, gboolean in_place, guint64 *copied_r, guint64 *skipped_r,
+           GError **error)
 {
     const MsmCodecRef *rref = msm_registry_find_codec(reg, MSM_KIND_STORE, "nms-4.1");
     const MsmCodecRef *wref = msm_registry_find_codec(reg, MSM_KIND_STORE, version);
@@ -398,10 +404,22 @@ copy_store(MsmRegistry *reg, const char *src, const char *instance, const char *
     ctx->instance = g_strdup(instance);
     ctx->registry = reg;
     ctx->quiet = TRUE;
+    GKeyFile *profile = g_key_file_new();
+    g_key_file_set_string(profile, MSM_NMS4_REUSE_GROUP, MSM_NMS4_REUSE_KEY,
+                          in_place ? "in-place" : "copy");
+    ctx->profile = profile;
     ctx->source_layout = msm_layout_resolve(src, "nms-4.1", instance, error);
     ctx->target_layout =
         ctx->source_layout ? msm_layout_resolve(dst, version, instance, error) : NULL;
-    gpointer r = ctx->target_layout ? rref->codec->reader_open(ctx, src, "nms-4.1", error) : NULL;
+    gboolean pre = ctx->target_layout != NULL;
+    if (pre && in_place && msm_classic_store_generation(version) == 0) {
+        g_set_error(error, MSM_ERROR, MSM_ERROR_INVALID_ARGUMENT,
+                    "in-place reuse writes a classic store (ims-5.2 .. ms-8.1), not %s", version);
+        pre = FALSE;
+    }
+    if (pre && in_place)
+        pre = msm_core_nms4_reuse_preflight(ctx, dst, NULL, error);
+    gpointer r = pre ? rref->codec->reader_open(ctx, src, "nms-4.1", error) : NULL;
     gpointer w = r ? wref->codec->writer_open(ctx, dst, version, error) : NULL;
     gboolean ok = w != NULL;
     while (ok) {
@@ -435,6 +453,7 @@ copy_store(MsmRegistry *reg, const char *src, const char *instance, const char *
     if (r)
         rref->codec->reader_close(r);
     msm_ctx_free(ctx);
+    g_key_file_unref(profile);
     return ok;
 }
 
@@ -442,7 +461,7 @@ int
 cli_store_upgrade(int argc, char **argv)
 {
     CliCommon common = {0};
-    gboolean folders = FALSE, messages = FALSE, remove = FALSE, quota = FALSE;
+    gboolean folders = FALSE, messages = FALSE, remove = FALSE, quota = FALSE, in_place = FALSE;
     char *userlist = NULL, *target = NULL, *folder = NULL, *instance = NULL, *log = NULL,
          *copy_to = NULL;
     gint threads = 5;
@@ -467,34 +486,45 @@ cli_store_upgrade(int argc, char **argv)
          "NMS 4.x store: recompute quota.db2 usage (reconstruct -q)", NULL},
         {"copy-to", 0, 0, G_OPTION_ARG_STRING, &copy_to,
          "NMS 4.x store: copy it into the store of VERSION at --target", "VERSION"},
+        {"in-place", 0, 0, G_OPTION_ARG_NONE, &in_place,
+         "NMS 4.x store: reuse it in place as the iMS 5.2 store at --target (partitions point "
+         "at the 4.x ones, message files hard-linked, nothing copied)",
+         NULL},
         G_OPTION_ENTRY_NULL,
     };
     if (!cli_parse(&argc, &argv, "store upgrade", "ROOT",
                    "NMS 3.x -> 4.1 store upgrade (upgrade -s, then -m or -u; --folder for the "
-                   "dynamic mode), or -q on an NMS 4.x store.",
+                   "dynamic mode); on an NMS 4.x store -q (reconstruct -q), --copy-to VERSION "
+                   "or --in-place (reuse it as iMS 5.2; docs/formats/store-nms4.md).",
                    entries, &common))
         goto out;
     guint modes = (folders ? 1 : 0) + (messages ? 1 : 0) + (userlist ? 1 : 0) + (folder ? 1 : 0) +
-                  (quota ? 1 : 0) + (copy_to ? 1 : 0);
-    if (argc != 2 || modes != 1 || threads < 1 || threads > 256 || (copy_to && !target)) {
+                  (quota ? 1 : 0) + (copy_to ? 1 : 0) + (in_place ? 1 : 0);
+    if (argc != 2 || modes != 1 || threads < 1 || threads > 256 ||
+        ((copy_to || in_place) && !target)) {
         fprintf(stderr, "msmigrate: store upgrade: name the root and exactly one of -s, -m, "
-                        "-u FILE, --folder OWNER/FOLDER, -q, --copy-to VERSION --target ROOT "
-                        "(-t between 1 and 256)\n");
+                        "-u FILE, --folder OWNER/FOLDER, -q, --copy-to VERSION --target ROOT, "
+                        "--in-place --target ROOT (-t between 1 and 256)\n");
         goto out;
     }
-    if (copy_to) {
-        const char *version = cli_version(copy_to, "store upgrade --copy-to");
+    if (copy_to || in_place) {
+        const char *version =
+            in_place ? "ims-5.2" : cli_version(copy_to, "store upgrade --copy-to");
         MsmRegistry *reg = version ? cli_registry(&common, &err) : NULL;
         guint64 copied = 0, skipped = 0;
-        if (reg && copy_store(reg, argv[1], instance, target, version, &copied, &skipped, &err)) {
+        if (reg && copy_store(reg, argv[1], instance, target, version, in_place, &copied, &skipped,
+                              &err)) {
             if (!common.quiet)
                 fprintf(stderr,
-                        "store upgrade --copy-to %s: %" G_GUINT64_FORMAT
-                        " folders copied, %" G_GUINT64_FORMAT " skipped\n",
-                        version, copied, skipped);
+                        "store upgrade %s %s: %" G_GUINT64_FORMAT " folders %s, %" G_GUINT64_FORMAT
+                        " skipped; quota usage recomputed (reconstruct -q)\n",
+                        in_place ? "--in-place" : "--copy-to", version, copied,
+                        in_place ? "reused in place (message files hard-linked)" : "copied",
+                        skipped);
             rc = skipped ? MSM_EXIT_SKIPPED : MSM_EXIT_OK;
         } else if (version) {
             cli_error("store upgrade", err);
+            rc = exit_for(err);
         }
         if (reg)
             msm_registry_free(reg);
@@ -579,4 +609,34 @@ out:
     g_free(copy_to);
     cli_common_clear(&common);
     return rc;
+}
+
+/* ---- `run --store-reuse in-place|copy` ---- */
+
+static char *run_store_reuse; /* the value given, or NULL */
+
+gboolean
+cli_run_store_reuse_cb(const char *name, const char *value, gpointer data, GError **error)
+{
+    (void)data;
+    if (g_strcmp0(value, "in-place") != 0 && g_strcmp0(value, "copy") != 0) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "%s %s: expected in-place or copy", name, value ? value : "");
+        return FALSE;
+    }
+    g_free(run_store_reuse);
+    run_store_reuse = g_strdup(value);
+    return TRUE;
+}
+
+void
+cli_run_apply_store_reuse(CliCommon *common)
+{
+    if (run_store_reuse == NULL)
+        return;
+    if (common->profile == NULL)
+        common->profile = g_key_file_new();
+    g_key_file_set_string(common->profile, MSM_NMS4_REUSE_GROUP, MSM_NMS4_REUSE_KEY,
+                          run_store_reuse);
+    g_clear_pointer(&run_store_reuse, g_free);
 }

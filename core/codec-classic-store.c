@@ -27,6 +27,16 @@
  *	then the records are replaced. writer_commit() flushes the log,
  *	checkpoints and syncs the file system. rollback() restores what the
  *	undo records in <work dir>/classic-store/ name.
+ *
+ *	Partitions listed in store_root/partitions.conf live in the directory
+ *	named there (reader and writer). A run from NMS 4.x asking for in-place
+ *	reuse ([store] nms4-reuse = in-place, legacy-store.h) points them at the
+ *	4.x partitions (adopt_setup) and adopts each 4.x message file by hard
+ *	link instead of copying it (adopt_body), refusing folders whose
+ *	directory would meet a 4.x message directory (adopt_check). Every run
+ *	from NMS 4.x (copy or in-place) recomputes each owner's used bytes
+ *	(recompute_used, the seed's reconstruct -q).
+ *	docs/formats/store-nms4.md "In-place reuse".
  * DIAGNOSTICS
  *	MSM_ERROR_UNSAFE: an owner, folder or partition name that cannot be one
  *	safe path (separators, "..", control characters, overlong, invalid
@@ -44,6 +54,7 @@
 #include "codec-classic-store.h"
 
 #include "ctxpriv.h"
+#include "legacy-store.h"
 #include "mutf7.h"
 #include "util.h"
 
@@ -70,6 +81,8 @@ static const char *const classic_versions[] = {
 #define MAX_NAME 1024
 #define MAX_COMPONENT 255
 #define UNDO_DIR "classic-store"
+#define RO_CACHE (256 * 1024)  /* cache of each database the reader opens (4 pages of 64 KiB) */
+#define ENV_CACHE (256 * 1024) /* cache of the writer's environment */
 
 static const char *const gen_names[] = {
     "", "ims-5.2 .. ms-7.0 (generation 1)", "ms-7.0.5 or ms-8.0 (generation 2)",
@@ -602,7 +615,10 @@ enum { DB_FOLDER, DB_QUOTA, DB_PERUSER, DB_SUBSCR, DB_LRIGHT, N_DBS };
 static void
 set_db_error(GError **error, int rc, const char *what, const char *path)
 {
-    g_set_error(error, MSM_ERROR, rc == ENOENT ? MSM_ERROR_NOT_FOUND : MSM_ERROR_FAILED,
+    g_set_error(error, MSM_ERROR,
+                rc == ENOENT                   ? MSM_ERROR_NOT_FOUND
+                : rc == ENOSPC || rc == EDQUOT ? MSM_ERROR_NO_SPACE
+                                               : MSM_ERROR_FAILED,
                 "Berkeley DB: %s %s: %s", what, path, db_strerror(rc));
 }
 
@@ -731,7 +747,8 @@ walk_dirs(const char *sdir, const char *dir, gboolean create, GError **error)
         g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE, "%s is not below %s", dir, sdir);
         return FALSE;
     }
-    if (create && !msm_mkdir_p(sdir, FALSE, error))
+    /* lstat first: a mkdir of an existing directory takes its parent's lock */
+    if (create && !msm_is_real_dir(sdir) && !msm_mkdir_p(sdir, FALSE, error))
         return FALSE;
     char *p = g_strdup(dir);
     gboolean ok = TRUE;
@@ -778,6 +795,118 @@ check_no_links(const char *sdir, const char *dir, GError **error)
     return walk_dirs(sdir, dir, FALSE, error);
 }
 
+/* ---- partition directories: store_root/partitions.conf ---- */
+
+#define PARTITIONS_CONF "partitions.conf"
+#define PARTITIONS_UNDO "partitions.undo"
+
+/* Checks one partitions.conf entry; its absolute directory. (transfer full) */
+static char *
+partition_conf_dir(const char *sdir, const char *conf, const char *name, const char *value,
+                   GError **error)
+{
+    const char *why = NULL;
+    char *dir = NULL;
+    struct stat st;
+    if (!partition_is_safe(name)) {
+        why = "the nickname is not [A-Za-z0-9_-]{1,64}";
+    } else if (value == NULL || *value == '\0') {
+        why = "the directory is empty";
+    } else {
+        char **parts = g_strsplit(value, "/", -1);
+        for (guint i = 0; parts[i] && why == NULL; i++)
+            if (strcmp(parts[i], "..") == 0)
+                why = "the directory has a \"..\" component";
+        g_strfreev(parts);
+    }
+    if (why == NULL) {
+        char *raw = g_path_is_absolute(value) ? g_strdup(value)
+                                              : g_build_filename(sdir, value, NULL);
+        dir = g_canonicalize_filename(raw, NULL);
+        g_free(raw);
+        if (lstat(dir, &st) != 0)
+            why = "the directory does not exist";
+        else if (S_ISLNK(st.st_mode))
+            why = "it is a symbolic link (name the directory itself)";
+        else if (!S_ISDIR(st.st_mode))
+            why = "it is not a directory";
+    }
+    if (why) {
+        char *shown = g_strescape(value ? value : "", NULL);
+        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
+                    "%s: partition \"%s\" = \"%s\": %s; fix the entry (a partition directory "
+                    "is absolute or relative to %s, without \"..\")",
+                    conf, name, shown, why, sdir);
+        g_free(shown);
+        g_clear_pointer(&dir, g_free);
+    }
+    return dir;
+}
+
+/* sdir/partitions.conf as nickname -> absolute directory (an empty table when the
+ * file is absent). MSM_ERROR_UNSAFE / PARSE naming the file and entry. (transfer full) */
+static GHashTable *
+partitions_load(const char *sdir, GError **error)
+{
+    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    char *conf = g_build_filename(sdir, PARTITIONS_CONF, NULL);
+    struct stat st;
+    gboolean ok = TRUE;
+    if (lstat(conf, &st) == 0) {
+        char *text = NULL;
+        gsize len = 0;
+        MsmLegacyRecord *rec = NULL;
+        if (!S_ISREG(st.st_mode)) {
+            g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
+                        "%s is not a regular file (a symbolic link?); refusing to read it", conf);
+            ok = FALSE;
+        } else if (!g_file_get_contents(conf, &text, &len, error)) {
+            ok = FALSE;
+        } else {
+            ok = (rec = msm_legacy_record_parse(text, len, conf, error)) != NULL;
+        }
+        GHashTableIter hi;
+        gpointer k, v;
+        if (ok)
+            g_hash_table_iter_init(&hi, rec);
+        while (ok && g_hash_table_iter_next(&hi, &k, &v)) {
+            char *d = partition_conf_dir(sdir, conf, k, v, error);
+            if (d)
+                g_hash_table_replace(t, g_strdup(k), d);
+            ok = d != NULL;
+        }
+        if (rec)
+            msm_legacy_record_free(rec);
+        g_free(text);
+    }
+    g_free(conf);
+    if (!ok)
+        g_clear_pointer(&t, g_hash_table_unref);
+    return t;
+}
+
+/* The directory of owner's folder rel (relative to the user directory) in partition
+ * part: below the directory partitions.conf names, else below sdir/partition/<part>.
+ * *anchor_r: the directory below which no symbolic link is followed (the configured
+ * partition directory, else sdir). (transfer full, both) */
+static char *
+part_folder_dir(const char *sdir, GHashTable *parts, const char *part, const char *owner,
+                const char *rel, char **anchor_r)
+{
+    const char *base = parts ? g_hash_table_lookup(parts, part) : NULL;
+    if (base == NULL) {
+        *anchor_r = g_strdup(sdir);
+        return folder_dir(sdir, part, owner, rel);
+    }
+    *anchor_r = g_strdup(base);
+    char *h = msm_classic_store_hash_dir(owner);
+    char *eq = g_strconcat("=", owner, NULL);
+    char *d = g_build_filename(base, "=user", h, eq, rel, NULL);
+    g_free(eq);
+    g_free(h);
+    return d;
+}
+
 /* ====================================================================== */
 /* reader                                                                 */
 /* ====================================================================== */
@@ -789,6 +918,7 @@ typedef struct {
     DBC *cursor;
     char *cur_owner; /* owner whose quota/subscriptions are cached */
     MsmOwner *owner_proto;
+    GHashTable *parts; /* partitions.conf: nickname -> directory */
 } Reader;
 
 /* Opens mboxlist/<name> read-only without an environment. */
@@ -800,6 +930,8 @@ open_db_ro(const char *mdir, const char *name, gboolean dup, GError **error)
     int rc = db_create(&db, NULL, 0);
     if (rc == 0 && dup)
         rc = db->set_flags(db, DB_DUP | DB_DUPSORT);
+    if (rc == 0) /* a small fixed cache: the reader's memory does not grow with the store */
+        rc = db->set_cachesize(db, 0, RO_CACHE, 1);
     if (rc == 0) {
         struct stat st;
         if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -811,7 +943,9 @@ open_db_ro(const char *mdir, const char *name, gboolean dup, GError **error)
             g_free(path);
             return NULL;
         }
-        rc = db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0);
+        /* DB_NOMMAP: read through the cache, never map the whole file (a mapped
+         * folder.db would count in the resident size in proportion to the store) */
+        rc = db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY | DB_NOMMAP, 0);
     }
     if (rc != 0) {
         set_db_error(error, rc, "cannot open", path);
@@ -889,6 +1023,8 @@ reader_close(gpointer reader)
             r->db[i]->close(r->db[i], 0);
     if (r->owner_proto)
         msm_owner_free(r->owner_proto);
+    if (r->parts)
+        g_hash_table_unref(r->parts);
     g_free(r->cur_owner);
     g_free(r->sdir);
     g_free(r->mdir);
@@ -916,6 +1052,8 @@ reader_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
                     version, root);
         goto fail;
     }
+    if ((r->parts = partitions_load(r->sdir, error)) == NULL)
+        goto fail;
     r->db[DB_FOLDER] = open_db_ro(r->mdir, "folder.db", FALSE, error);
     if (r->db[DB_FOLDER] == NULL)
         goto fail;
@@ -976,6 +1114,7 @@ load_owner(Reader *r, const char *owner, GError **error)
 
 typedef struct {
     FILE *f;
+    int dfd; /* the folder directory (for fstatat of each message file), or -1 */
     char *dir, *idx;
     int gen;
     guint32 left, last_uid;
@@ -988,6 +1127,8 @@ msg_iter_free(gpointer p)
     MsgIter *it = p;
     if (it->f)
         fclose(it->f);
+    if (it->dfd >= 0)
+        close(it->dfd);
     g_free(it->dir);
     g_free(it->idx);
     g_ptr_array_unref(it->keywords);
@@ -1037,11 +1178,12 @@ msg_iter_next(gpointer data, MsmMessage **msg_r, GError **error)
     for (guint i = 0; i < it->keywords->len && i < 64; i++)
         if (kw & ((guint64)1 << i))
             g_ptr_array_add(m->keywords, g_strdup(it->keywords->pdata[i]));
-    char *name = g_strdup_printf("%u.msg", m->uid);
+    char name[32];
+    g_snprintf(name, sizeof name, "%u.msg", m->uid);
     char *path = g_build_filename(it->dir, name, NULL);
-    g_free(name);
-    struct stat st;
-    int lr = lstat(path, &st), e = errno;
+    struct stat st; /* relative to the folder's directory: no walk of the whole path */
+    int lr = it->dfd >= 0 ? fstatat(it->dfd, name, &st, AT_SYMLINK_NOFOLLOW) : lstat(path, &st);
+    int e = errno;
     if (lr != 0 || !S_ISREG(st.st_mode) || st.st_size != m->size) {
         gboolean link = lr == 0 && S_ISLNK(st.st_mode);
         g_set_error(error, MSM_ERROR, link ? MSM_ERROR_UNSAFE : MSM_ERROR_PARSE,
@@ -1069,6 +1211,7 @@ open_index(const char *dir, int gen, guint32 *uidvalidity_r, guint32 *uidnext_r,
 {
     MsgIter *it = g_new0(MsgIter, 1);
     it->gen = gen;
+    it->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); /* -1: paths */
     it->dir = g_strdup(dir);
     it->idx = g_build_filename(dir, "store.idx", NULL);
     it->keywords = g_ptr_array_new_with_free_func(g_free);
@@ -1163,11 +1306,14 @@ reader_next(gpointer reader, MsmItem **item_r, GError **error)
         FolderRec rec;
         gboolean ok = folder_rec_decode(r->gen, data.data, data.size, ikey, &rec, error);
         char *rel = ok ? msm_classic_store_folder_relpath(fname, error) : NULL;
-        char *dir = rel ? folder_dir(r->sdir, rec.partition, owner, rel) : NULL;
+        char *anchor = NULL;
+        char *dir = rel ? part_folder_dir(r->sdir, r->parts, rec.partition, owner, rel, &anchor)
+                        : NULL;
         MsgIter *it = NULL;
         guint32 uv = 0, un = 0;
-        if (dir && check_no_links(r->sdir, dir, error))
+        if (dir && check_no_links(anchor, dir, error))
             it = open_index(dir, r->gen, &uv, &un, error);
+        g_free(anchor);
         if (it && !load_owner(r, owner, error))
             g_clear_pointer(&it, msg_iter_free);
         if (it == NULL) {
@@ -1237,7 +1383,23 @@ typedef struct {
     DB_ENV *env;
     DB *db[N_DBS];
     GMutex lock; /* guards every database access */
+    GHashTable *parts;  /* partitions.conf: nickname -> directory (read-only once open) */
+    GHashTable *adopt;  /* in-place reuse of an NMS 4.x store: its partitions, or NULL */
+    gboolean nms_quota; /* run from NMS 4.x: used bytes recomputed (reconstruct -q) */
+    gint undo_made;     /* undo exists (made once, then never mkdir'ed again: atomic) */
 } Writer;
+
+/* Makes the undo directory once per writer. */
+static gboolean
+undo_dir(Writer *w, GError **error)
+{
+    if (g_atomic_int_get(&w->undo_made))
+        return TRUE;
+    if (!msm_mkdir_p(w->undo, TRUE, error))
+        return FALSE;
+    g_atomic_int_set(&w->undo_made, 1);
+    return TRUE;
+}
 
 static void
 env_close(DB_ENV *env, DB **dbs)
@@ -1267,13 +1429,15 @@ env_open(const char *mdir, DB_ENV **env_r, DB **dbs, GError **error)
     }
     int rc = db_env_create(&env, 0);
     if (rc == 0)
-        rc = env->set_cachesize(env, 0, 1024 * 1024, 1);
+        rc = env->set_cachesize(env, 0, ENV_CACHE, 1);
     if (rc == 0)
         rc = env->set_lg_max(env, 4 * 1024 * 1024);
     if (rc == 0)
         rc = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
     if (rc == 0)
         rc = env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
+    if (rc == 0) /* regions written out at creation: a full file system is an error here, */
+        rc = env->set_flags(env, DB_REGION_INIT, 1); /* not a SIGBUS on a mapped page later */
     if (rc == 0)
         rc = env->open(env, mdir,
                        DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
@@ -1471,11 +1635,132 @@ writer_close(gpointer writer)
     if (clean)
         make_standalone(w->mdir);
     g_mutex_clear(&w->lock);
+    if (w->parts)
+        g_hash_table_unref(w->parts);
+    if (w->adopt)
+        g_hash_table_unref(w->adopt);
     g_free(w->version);
     g_free(w->sdir);
     g_free(w->mdir);
     g_free(w->undo);
     g_free(w);
+}
+
+static char *hex_of(const guint8 *p, gsize n);
+static gboolean write_meta(GKeyFile *meta, const char *path, GError **error);
+
+/* In-place reuse of an NMS 4.x source (docs/formats/store-nms4.md "In-place
+ * reuse"), asked for by the profile ([store] nms4-reuse = in-place) or by the undo
+ * marker of a run being resumed: partitions.conf points each partition of the 4.x
+ * store at its 4.x directory (the old file is kept in the undo directory first), and
+ * the writer adopts the 4.x message files (adopt_body). Refuses to repoint a target
+ * partition that already holds users. */
+static gboolean
+adopt_setup(Writer *w, MsmCtx *ctx, GError **error)
+{
+    const char *from = ctx ? msm_ctx_run_from(ctx) : NULL;
+    w->nms_quota = from && g_str_has_prefix(from, "nms-4.");
+    gboolean in_place = FALSE;
+    if (!msm_core_nms4_reuse_in_place(ctx, &in_place, error))
+        return FALSE;
+    char *marker = w->undo ? g_build_filename(w->undo, PARTITIONS_UNDO, NULL) : NULL;
+    gboolean resumed = marker && g_file_test(marker, G_FILE_TEST_IS_REGULAR);
+    if ((!in_place && !resumed) || (ctx && msm_ctx_dry_run(ctx))) {
+        g_free(marker);
+        return TRUE;
+    }
+    GHashTable *src = msm_core_nms4_source_partitions(ctx, error);
+    gboolean ok = src != NULL, change = FALSE;
+    GHashTableIter hi;
+    gpointer k, v;
+    if (ok)
+        g_hash_table_iter_init(&hi, src);
+    while (ok && g_hash_table_iter_next(&hi, &k, &v)) {
+        const char *cur = g_hash_table_lookup(w->parts, k);
+        if (cur && strcmp(cur, v) == 0)
+            continue;
+        char *old = cur ? g_strdup(cur) : g_build_filename(w->sdir, "partition", k, NULL);
+        char *users = g_build_filename(old, "=user", NULL);
+        if (!resumed && g_file_test(users, G_FILE_TEST_EXISTS)) {
+            g_set_error(error, MSM_ERROR, MSM_ERROR_PRECONDITION,
+                        "in-place reuse points the 5.2 partition %s at the NMS 4.x partition %s, "
+                        "but the target's partition %s already holds users (%s): migrate by copy "
+                        "([store] nms4-reuse = copy) or start from an empty target store",
+                        (const char *)k, (const char *)v, old, users);
+            ok = FALSE;
+        }
+        change = TRUE;
+        g_free(users);
+        g_free(old);
+    }
+    char *conf = g_build_filename(w->sdir, PARTITIONS_CONF, NULL);
+    if (ok && w->undo && !resumed) { /* the old partitions.conf (or its absence), once */
+        char *text = NULL;
+        gsize len = 0;
+        GKeyFile *meta = g_key_file_new();
+        char *hex = g_file_get_contents(conf, &text, &len, NULL) ? hex_of((guint8 *)text, len)
+                                                                 : g_strdup("-");
+        g_key_file_set_string(meta, "undo", "conf", hex);
+        ok = msm_mkdir_p(w->undo, TRUE, error) && write_meta(meta, marker, error);
+        g_key_file_free(meta);
+        g_free(hex);
+        g_free(text);
+    }
+    if (ok && change) {
+        MsmLegacyRecord *rec = msm_legacy_record_new();
+        g_hash_table_iter_init(&hi, w->parts);
+        while (g_hash_table_iter_next(&hi, &k, &v))
+            msm_legacy_record_set(rec, k, v);
+        g_hash_table_iter_init(&hi, src);
+        while (g_hash_table_iter_next(&hi, &k, &v))
+            msm_legacy_record_set(rec, k, v);
+        char *text = msm_legacy_record_to_string(rec);
+        msm_legacy_record_free(rec);
+        ok = msm_mkdir_p(w->sdir, FALSE, error) &&
+             msm_write_file_atomic(conf, text, strlen(text), 0644, error);
+        g_free(text);
+        if (ok) {
+            g_hash_table_unref(w->parts);
+            ok = (w->parts = partitions_load(w->sdir, error)) != NULL;
+        }
+    }
+    if (ok)
+        w->adopt = g_steal_pointer(&src);
+    if (src)
+        g_hash_table_unref(src);
+    g_free(conf);
+    g_free(marker);
+    return ok;
+}
+
+/* An in-place run writing its stage (core/store-stage.h): the live store's message
+ * files are adopted by hard link like the NMS 4.x ones (adopt_body): the stage costs
+ * no message bytes, and the store it replaces keeps its files (message files are
+ * never changed in place). Keyed by no partition name, so adopt_check, which guards
+ * partitions shared with a 4.x store, does not apply. */
+static gboolean
+stage_adopt_setup(Writer *w, MsmCtx *ctx, const char *root, const char *version,
+                  GError **error)
+{
+    if (w->adopt != NULL || ctx == NULL || ctx->store_stage_root == NULL ||
+        msm_ctx_dry_run(ctx) || strcmp(root, ctx->store_stage_root) != 0)
+        return TRUE;
+    char *live = store_dir(ctx, ctx->target_root, version, error);
+    GHashTable *lp = live ? partitions_load(live, error) : NULL;
+    if (lp == NULL) {
+        g_free(live);
+        return FALSE;
+    }
+    w->adopt = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_hash_table_insert(w->adopt, g_strdup("stage:"), g_build_filename(live, "partition", NULL));
+    GHashTableIter hi;
+    gpointer k, v;
+    g_hash_table_iter_init(&hi, lp);
+    while (g_hash_table_iter_next(&hi, &k, &v))
+        g_hash_table_insert(w->adopt, g_strconcat("stage:", (const char *)k, NULL), g_strdup(v));
+    g_hash_table_unref(lp);
+    g_free(live);
+    return TRUE;
 }
 
 static gpointer
@@ -1498,6 +1783,9 @@ writer_open(MsmCtx *ctx, const char *root, const char *version, GError **error)
     const char *wd = ctx ? msm_ctx_work_dir(ctx) : "";
     if (wd && *wd && !(ctx && msm_ctx_dry_run(ctx)))
         w->undo = g_build_filename(wd, UNDO_DIR, NULL);
+    if ((w->parts = partitions_load(w->sdir, error)) == NULL || !adopt_setup(w, ctx, error) ||
+        !stage_adopt_setup(w, ctx, root, version, error))
+        goto fail;
     if (!env_open(w->mdir, &w->env, w->db, error) || !ensure_version(w, error))
         goto fail;
     return w;
@@ -1706,7 +1994,7 @@ prepare_folder(Writer *w, const char *ikey, const GByteArray *fk, const char *di
     char *up = undo_entry(w, "f-", ikey);
     char *files = g_strconcat(up, ".files", NULL);
     GKeyFile *meta = load_meta(up);
-    gboolean ok = TRUE;
+    gboolean ok = TRUE, fresh = FALSE;
     if (meta == NULL) {
         meta = g_key_file_new();
         char *dk = hex_of(fk->data, fk->len);
@@ -1714,7 +2002,7 @@ prepare_folder(Writer *w, const char *ikey, const GByteArray *fk, const char *di
         g_key_file_set_string(meta, "undo", "dbkey", dk);
         g_key_file_set_string(meta, "undo", "path", dir);
         g_free(dk);
-        ok = msm_mkdir_p(w->undo, TRUE, error);
+        ok = undo_dir(w, error);
         if (ok) {
             g_mutex_lock(&w->lock);
             ok = save_record(w->db[DB_FOLDER], fk->data, fk->len, meta, "folder", error);
@@ -1722,12 +2010,13 @@ prepare_folder(Writer *w, const char *ikey, const GByteArray *fk, const char *di
         }
         gboolean had = has_folder_files(dir);
         ok = ok && set_state(meta, up, had ? "replacing" : "created", error);
+        fresh = !had; /* nothing of the folder's in dir: nothing to clear */
     }
     char *state = g_key_file_get_string(meta, "undo", "state", NULL);
     if (ok && g_strcmp0(state, "replacing") == 0) {
         ok = msm_mkdir_p(files, TRUE, error) && clear_folder_files(dir, files, error) &&
              set_state(meta, up, "replaced", error);
-    } else if (ok) {
+    } else if (ok && !fresh) {
         ok = clear_folder_files(dir, NULL, error);
     }
     g_free(state);
@@ -1748,7 +2037,7 @@ prepare_owner(Writer *w, const char *owner, GError **error)
     if (!g_file_test(up, G_FILE_TEST_EXISTS)) {
         GKeyFile *meta = g_key_file_new();
         g_key_file_set_string(meta, "undo", "key", owner);
-        ok = msm_mkdir_p(w->undo, TRUE, error) &&
+        ok = undo_dir(w, error) &&
              save_record(w->db[DB_QUOTA], owner, strlen(owner), meta, "quota", error) &&
              save_record(w->db[DB_SUBSCR], owner, strlen(owner), meta, "subscr", error) &&
              write_meta(meta, up, error);
@@ -1854,7 +2143,7 @@ write_body(const char *dir, const char *ikey, MsmMessage *m, guint8 *buf, gsize 
                 if (errno == EINTR)
                     continue;
                 int er = errno;
-                g_set_error(error, MSM_ERROR, MSM_ERROR_IO,
+                g_set_error(error, MSM_ERROR, msm_io_error_code(er),
                             "cannot write %s: %s (the run can be resumed once there is room)",
                             path, g_strerror(er));
                 ok = FALSE;
@@ -1891,6 +2180,192 @@ keyword_ok(const char *k)
         if (*p <= 0x20 || *p >= 0x7f)
             return FALSE;
     return TRUE;
+}
+
+/* In-place reuse: adopts the message file of a body that is a regular file below
+ * one of the reused NMS 4.x partitions, of the message's size: dir/<uid>.msg becomes
+ * a hard link of it (no byte is copied; the 4.x file stays as it is), then the body
+ * is read through without writing (the run's digest sees every byte) and its size
+ * checked. Any other body is written by write_body(). */
+static gboolean
+adopt_body(Writer *w, const char *dir, const char *ikey, MsmMessage *m, guint8 *buf,
+           gsize bufsz, guint64 *written_r, GError **error)
+{
+    const char *src = m->body ? msm_body_source_path(m->body) : NULL;
+    gboolean inside = FALSE;
+    GHashTableIter hi;
+    gpointer k, v;
+    g_hash_table_iter_init(&hi, w->adopt);
+    while (src && !inside && g_hash_table_iter_next(&hi, &k, &v)) {
+        gsize n = strlen(v);
+        inside = strncmp(src, v, n) == 0 && src[n] == '/';
+    }
+    struct stat st;
+    if (!inside || lstat(src, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (m->size >= 0 && st.st_size != m->size))
+        return write_body(dir, ikey, m, buf, bufsz, written_r, error);
+    char name[32];
+    g_snprintf(name, sizeof name, "%u.msg", m->uid);
+    char *path = g_build_filename(dir, name, NULL);
+    int rc = linkat(AT_FDCWD, src, AT_FDCWD, path, 0);
+    if (rc != 0 && errno == EEXIST && unlink(path) == 0)
+        rc = linkat(AT_FDCWD, src, AT_FDCWD, path, 0);
+    if (rc != 0) {
+        int e = errno;
+        if (e == EXDEV)
+            g_set_error(error, MSM_ERROR, MSM_ERROR_IO,
+                        "%s UID %u: cannot hard-link %s to %s: they are on different file "
+                        "systems (EXDEV); in-place reuse cannot adopt it: migrate the store by "
+                        "copy ([store] nms4-reuse = copy, or --store-reuse copy)",
+                        ikey, m->uid, src, path);
+        else
+            g_set_error(error, MSM_ERROR, MSM_ERROR_IO,
+                        "%s UID %u: cannot hard-link %s to %s: %s (the run can be resumed once "
+                        "fixed)",
+                        ikey, m->uid, src, path, g_strerror(e));
+        g_free(path);
+        return FALSE;
+    }
+    guint64 total = 0;
+    gboolean ok = TRUE;
+    for (;;) {
+        GError *e = NULL;
+        gssize n = msm_body_read(m->body, buf, bufsz, &e);
+        if (n < 0) {
+            g_propagate_prefixed_error(error, e, "%s UID %u: ", ikey, m->uid);
+            ok = FALSE;
+            break;
+        }
+        if (n == 0)
+            break;
+        total += (guint64)n;
+    }
+    if (ok && m->size >= 0 && (guint64)m->size != total) {
+        g_set_error(error, MSM_ERROR, MSM_ERROR_INVALID_ARGUMENT,
+                    "%s UID %u: the body has %" G_GUINT64_FORMAT
+                    " bytes but the message says %" G_GINT64_FORMAT,
+                    ikey, m->uid, total, m->size);
+        ok = FALSE;
+    }
+    if (!ok)
+        unlink(path);
+    g_free(path);
+    *written_r = total;
+    return ok;
+}
+
+/* In-place reuse: refuses a folder whose directory would fall into a 4.x message or
+ * staging directory of the shared partition: by name (msm_core_nms4_reuse_check_folder)
+ * and by content: a store.idx in dir that is not a classic index (no "MSIX" magic) is
+ * another store's (a 4.x message directory), whose files a put would move away. */
+static gboolean
+adopt_check(Writer *w, const char *owner, const char *folder, const char *part, const char *rel,
+            const char *dir, GError **error)
+{
+    const char *pd = w->adopt ? g_hash_table_lookup(w->adopt, part) : NULL;
+    if (pd == NULL)
+        return TRUE;
+    char *h = msm_classic_store_hash_dir(owner);
+    gboolean ok = msm_core_nms4_reuse_check_folder(owner, folder, h, rel, pd, error);
+    g_free(h);
+    char *idx = g_build_filename(dir, "store.idx", NULL);
+    int fd = ok ? open(idx, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    char magic[4];
+    if (fd >= 0 && (read(fd, magic, 4) != 4 || memcmp(magic, IDX_MAGIC, 4) != 0)) {
+        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
+                    "folder user/%s/%s: its 5.2 directory %s already holds another store's "
+                    "index (%s is not a 5.2 store.idx: an NMS 4.x message directory?) in the "
+                    "partition shared with the 4.x store; in-place reuse would move those files: "
+                    "migrate the store by copy ([store] nms4-reuse = copy, or --store-reuse copy)",
+                    owner, folder, dir, idx);
+        ok = FALSE;
+    }
+    if (fd >= 0)
+        close(fd);
+    g_free(idx);
+    return ok;
+}
+
+/* reconstruct -q for one owner (runs from NMS 4.x, seed 003): the owner's used bytes
+ * in quota.db become the sum of the byte totals of its folder.db records, in one
+ * transaction. Lock held. */
+static gboolean
+recompute_used(Writer *w, const char *owner, GError **error)
+{
+    GByteArray *prefix = g_byte_array_new();
+    if (w->gen == 1) {
+        g_byte_array_append(prefix, (const guint8 *)"user/", 5);
+        g_byte_array_append(prefix, (const guint8 *)owner, (guint)strlen(owner));
+        g_byte_array_append(prefix, (const guint8 *)"/", 1);
+    } else {
+        g_byte_array_append(prefix, (const guint8 *)owner, (guint)strlen(owner) + 1);
+    }
+    DB_TXN *txn = NULL;
+    DBC *c = NULL;
+    guint64 sum = 0;
+    int rc = w->env->txn_begin(w->env, NULL, &txn, 0);
+    if (rc == 0)
+        rc = w->db[DB_FOLDER]->cursor(w->db[DB_FOLDER], txn, &c, 0);
+    if (rc == 0) {
+        DBT key, data;
+        memset(&key, 0, sizeof key);
+        memset(&data, 0, sizeof data);
+        key.data = prefix->data;
+        key.size = prefix->len;
+        key.flags = data.flags = DB_DBT_MALLOC;
+        rc = c->get(c, &key, &data, DB_SET_RANGE);
+        while (rc == 0) {
+            gboolean mine =
+                key.size >= prefix->len && memcmp(key.data, prefix->data, prefix->len) == 0;
+            FolderRec r;
+            if (mine && folder_rec_decode(w->gen, data.data, data.size, "", &r, NULL)) {
+                sum += r.bytes;
+                folder_rec_clear(&r);
+            }
+            free(key.data);
+            free(data.data);
+            if (!mine)
+                break;
+            memset(&key, 0, sizeof key);
+            memset(&data, 0, sizeof data);
+            key.flags = data.flags = DB_DBT_MALLOC;
+            rc = c->get(c, &key, &data, DB_NEXT);
+        }
+        if (rc == DB_NOTFOUND)
+            rc = 0;
+        int rc2 = c->close(c);
+        if (rc == 0)
+            rc = rc2;
+    }
+    guint8 *old = NULL;
+    gsize ol = 0;
+    gboolean ok = rc == 0 && db_lookup(w->db[DB_QUOTA], txn, owner, strlen(owner), &old, &ol,
+                                       "quota.db", error);
+    if (ok) {
+        MsmOwner *o = msm_owner_new(owner);
+        if (old == NULL || !quota_decode(w->gen, old, ol, o))
+            o->quota_bytes = o->quota_messages = -1;
+        o->used_bytes = (gint64)sum;
+        GByteArray *q = quota_encode(w->gen, o);
+        rc = db_store(w->db[DB_QUOTA], txn, owner, strlen(owner), q->data, q->len);
+        g_byte_array_unref(q);
+        msm_owner_free(o);
+    }
+    free(old);
+    if (txn) {
+        if (ok && rc == 0)
+            rc = txn->commit(txn, 0);
+        else
+            txn->abort(txn);
+    }
+    if (ok && rc != 0) {
+        set_db_error(error, rc, "cannot recompute the used bytes of", owner);
+        ok = FALSE;
+    } else if (!ok && error && *error == NULL) {
+        set_db_error(error, rc, "cannot recompute the used bytes of", owner);
+    }
+    g_byte_array_unref(prefix);
+    return ok;
 }
 
 /* Writes the messages and store.idx of a folder into dir. */
@@ -1962,7 +2437,8 @@ write_folder_files(Writer *w, const char *ikey, MsmFolder *f, const char *dir, F
             }
         }
         guint64 written = 0;
-        ok = ok && write_body(dir, ikey, m, buf, bufsz, &written, error);
+        ok = ok && (w->adopt ? adopt_body(w, dir, ikey, m, buf, bufsz, &written, error)
+                             : write_body(dir, ikey, m, buf, bufsz, &written, error));
         if (ok) {
             guint8 r[IDX_REC_V2];
             guint8 *p;
@@ -2018,7 +2494,7 @@ write_folder_files(Writer *w, const char *ikey, MsmFolder *f, const char *dir, F
         o->err = errno;
     }
     if (ok && o->failed) {
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO,
+        g_set_error(error, MSM_ERROR, msm_io_error_code(o->err),
                     "cannot write %s: %s (the run can be resumed once there is room)", tmp,
                     g_strerror(o->err));
         ok = FALSE;
@@ -2142,21 +2618,25 @@ writer_put(gpointer writer, MsmItem *item, GError **error)
     }
     char *ikey = g_strdup_printf("user/%s/%s", o->user, f->name);
     GByteArray *fk = folder_key(w->gen, o->user, f->name, error);
-    char *dir = folder_dir(w->sdir, part, o->user, rel);
+    char *anchor = NULL;
+    char *dir = part_folder_dir(w->sdir, w->parts, part, o->user, rel, &anchor);
     FolderRec rec = {0};
-    gboolean ok = fk != NULL && walk_dirs(w->sdir, dir, TRUE, error) &&
+    gboolean ok = fk != NULL && adopt_check(w, o->user, f->name, part, rel, dir, error) &&
+                  walk_dirs(anchor, dir, TRUE, error) &&
                   prepare_folder(w, ikey, fk, dir, error) &&
                   write_folder_files(w, ikey, f, dir, &rec, error);
     if (ok) {
         rec.partition = g_strdup(part);
         rec.acl = g_ptr_array_ref(f->acl);
         g_mutex_lock(&w->lock);
-        ok = update_databases(w, o, fk, &rec, ikey, error);
+        ok = update_databases(w, o, fk, &rec, ikey, error) &&
+             (!w->nms_quota || recompute_used(w, o->user, error));
         g_mutex_unlock(&w->lock);
         folder_rec_clear(&rec);
     }
     if (fk)
         g_byte_array_unref(fk);
+    g_free(anchor);
     g_free(dir);
     g_free(ikey);
     g_free(rel);
@@ -2231,6 +2711,63 @@ meta_record(GKeyFile *meta, const char *name, GBytes **old_r)
     return ok;
 }
 
+/* The directory a folder directory of this store lies in: the store directory, or a
+ * partition directory partitions.conf names (the bound of rollback's rmdir), or NULL.
+ * (transfer none) */
+static const char *
+store_bound(Writer *w, const char *dir)
+{
+    gsize n = strlen(w->sdir);
+    if (strncmp(dir, w->sdir, n) == 0 && dir[n] == '/')
+        return w->sdir;
+    GHashTableIter hi;
+    gpointer k, v;
+    g_hash_table_iter_init(&hi, w->parts);
+    while (g_hash_table_iter_next(&hi, &k, &v)) {
+        n = strlen(v);
+        if (strncmp(dir, v, n) == 0 && dir[n] == '/')
+            return v;
+    }
+    return NULL;
+}
+
+/* Puts back the partitions.conf an in-place reuse replaced (PARTITIONS_UNDO). */
+static gboolean
+rollback_partitions(Writer *w, const char *undo, GError **error)
+{
+    char *up = g_build_filename(undo, PARTITIONS_UNDO, NULL);
+    GKeyFile *meta = load_meta(up);
+    GBytes *old = NULL;
+    gboolean ok = TRUE;
+    if (meta && !meta_record(meta, "conf", &old)) {
+        g_set_error(error, MSM_ERROR, MSM_ERROR_PARSE,
+                    "undo record %s is damaged; restore %s/" PARTITIONS_CONF " by hand", up,
+                    w->sdir);
+        ok = FALSE;
+    } else if (meta) {
+        char *conf = g_build_filename(w->sdir, PARTITIONS_CONF, NULL);
+        if (old) {
+            gsize n;
+            const void *d = g_bytes_get_data(old, &n);
+            ok = msm_write_file_atomic(conf, d, n, 0644, error);
+        } else if (unlink(conf) != 0 && errno != ENOENT) {
+            int e = errno;
+            g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot remove %s: %s", conf,
+                        g_strerror(e));
+            ok = FALSE;
+        }
+        g_free(conf);
+    }
+    if (ok)
+        unlink(up);
+    if (old)
+        g_bytes_unref(old);
+    if (meta)
+        g_key_file_free(meta);
+    g_free(up);
+    return ok;
+}
+
 /* Undoes one folder record (the file up, the old files in up.files/). */
 static gboolean
 rollback_folder(Writer *w, const char *up, GError **error)
@@ -2247,8 +2784,9 @@ rollback_folder(Writer *w, const char *up, GError **error)
     char *state = g_key_file_get_string(meta, "undo", "state", NULL);
     GBytes *dbkey = unhex(dk), *old = NULL;
     gboolean ok = TRUE;
+    const char *bound = dir ? store_bound(w, dir) : NULL;
     if (dir == NULL || dbkey == NULL || state == NULL || !meta_record(meta, "folder", &old) ||
-        !g_str_has_prefix(dir, w->sdir)) {
+        bound == NULL) {
         g_set_error(error, MSM_ERROR, MSM_ERROR_PARSE,
                     "undo record %s is damaged (or names a folder outside %s); remove it by hand "
                     "after checking the folder",
@@ -2319,7 +2857,7 @@ rollback_folder(Writer *w, const char *up, GError **error)
     }
     if (ok && created) { /* remove the directories this run made, if now empty */
         char *p = g_strdup(dir);
-        while (strlen(p) > strlen(w->sdir) && rmdir(p) == 0) {
+        while (strlen(p) > strlen(bound) && rmdir(p) == 0) {
             char *parent = g_path_get_dirname(p);
             g_free(p);
             p = parent;
@@ -2395,7 +2933,8 @@ rollback(MsmCtx *ctx, const char *root, const char *version, GError **error)
     gboolean ok = w->sdir != NULL && w->gen != 0;
     if (ok) {
         w->mdir = g_build_filename(w->sdir, "mboxlist", NULL);
-        ok = env_open(w->mdir, &w->env, w->db, error);
+        ok = (w->parts = partitions_load(w->sdir, error)) != NULL &&
+             env_open(w->mdir, &w->env, w->db, error);
     }
     GDir *d = ok ? g_dir_open(undo, 0, NULL) : NULL;
     const char *n;
@@ -2418,6 +2957,8 @@ rollback(MsmCtx *ctx, const char *root, const char *version, GError **error)
     }
     if (d)
         g_dir_close(d);
+    if (ok)
+        ok = rollback_partitions(w, undo, error);
     if (ok)
         ok = env_sync(w->env, w->mdir, error);
     if (ok)

@@ -22,6 +22,9 @@
  *	first copies what it replaces there and logs each put in
  *	<work>/nms4-store.manifest so rollback() restores it byte for byte.
  *	Berkeley DB handles are shared by the writer: not MSM_CODEC_THREADSAFE.
+ *	The msm_core_nms4_reuse_*() helpers (legacy-store.h) serve the classic
+ *	writer's in-place reuse of a 4.x store: the store mode option, the
+ *	source's partitions, the collision rule and the file-system preflight.
  * OWNERSHIP
  *	The codec is static (transfer none).
  * DIAGNOSTICS
@@ -697,6 +700,244 @@ rollback(MsmCtx *ctx, const char *root, const char *version, GError **error)
         g_unlink(mpath);
     g_free(mpath);
     g_free(text);
+    return ok;
+}
+
+/* ---- in-place reuse by the classic writer ---- */
+
+gboolean
+msm_core_nms4_reuse_in_place(MsmCtx *ctx, gboolean *in_place_r, GError **error)
+{
+    *in_place_r = FALSE;
+    if (ctx == NULL)
+        return TRUE;
+    const char *from = msm_ctx_run_from(ctx);
+    const char *v = msm_ctx_option(ctx, MSM_NMS4_REUSE_GROUP, MSM_NMS4_REUSE_KEY);
+    if (v == NULL || g_strcmp0(v, "copy") == 0)
+        return TRUE;
+    if (strcmp(v, "in-place") != 0) {
+        g_set_error(error, MSM_ERROR, MSM_ERROR_INVALID_ARGUMENT,
+                    "profile option [%s] %s = \"%s\": expected in-place or copy",
+                    MSM_NMS4_REUSE_GROUP, MSM_NMS4_REUSE_KEY, v);
+        return FALSE;
+    }
+    *in_place_r = from != NULL && g_strv_contains(nms4_versions, from);
+    return TRUE;
+}
+
+/* The store directory of ctx's NMS 4.x source. (transfer full) */
+static char *
+source_store_dir(MsmCtx *ctx, GError **error)
+{
+    const char *root = msm_ctx_source_root(ctx);
+    const char *from = msm_ctx_run_from(ctx);
+    if (root == NULL || *root == '\0' || from == NULL || !g_strv_contains(nms4_versions, from)) {
+        g_set_error(error, MSM_ERROR, MSM_ERROR_INVALID_ARGUMENT,
+                    "in-place reuse needs an NMS 4.x source (the run starts at %s)",
+                    from ? from : "an unknown version");
+        return NULL;
+    }
+    MsmLayout *l = msm_layout_resolve(root, from, msm_ctx_instance(ctx), error);
+    if (l == NULL)
+        return NULL;
+    char *d = g_strdup(msm_layout_store_dir(l));
+    msm_layout_free(l);
+    return d;
+}
+
+char *
+msm_core_nms4_source_partition_dir(MsmCtx *ctx, const char *part, GError **error)
+{
+    char *store = source_store_dir(ctx, error);
+    if (store == NULL)
+        return NULL;
+    char *d = msm_core_nms4_partition_dir(msm_ctx_source_root(ctx), store, part, error);
+    g_free(store);
+    return d;
+}
+
+gboolean
+msm_core_nms4_reuse_check_folder(const char *owner, const char *folder, const char *classic_hash,
+                                 const char *classic_rel, const char *partition_dir, GError **error)
+{
+    char *nh = msm_legacy_user_hash(owner);
+    gboolean same = strcmp(nh, classic_hash) == 0;
+    g_free(nh);
+    if (!same)
+        return TRUE; /* "=user/<h1>/<h2>/=<owner>" differ: the two trees are disjoint */
+    char **parts = g_strsplit(classic_rel, "/", -1);
+    const char *bad = NULL;
+    for (guint i = 0; parts[i] && bad == NULL; i++)
+        if (strcmp(parts[i], "00") == 0 || strcmp(parts[i], "tmp") == 0)
+            bad = parts[i];
+    gboolean ok = bad == NULL;
+    if (!ok)
+        g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
+                    "folder user/%s/%s: its 5.2 directory %s/=user/%s/=%s/%s would be the NMS 4.x "
+                    "%s directory \"%s\" of the same owner in the shared partition (both stores "
+                    "hash %s to %s): in-place reuse cannot hold this folder; migrate the store "
+                    "by copy ([store] nms4-reuse = copy, or --store-reuse copy) or rename the "
+                    "folder in the 4.x store first",
+                    owner, folder, partition_dir, classic_hash, owner, classic_rel,
+                    strcmp(bad, "00") == 0 ? "message" : "staging", bad, owner, classic_hash);
+    g_strfreev(parts);
+    return ok;
+}
+
+/* The device of path or of its nearest existing parent; FALSE if none. */
+static gboolean
+device_of(const char *path, dev_t *dev_r, char **found_r)
+{
+    char *p = g_strdup(path);
+    for (;;) {
+        struct stat st;
+        if (stat(p, &st) == 0) {
+            *dev_r = st.st_dev;
+            *found_r = p;
+            return TRUE;
+        }
+        char *parent = g_path_get_dirname(p);
+        gboolean top = strcmp(parent, p) == 0;
+        g_free(p);
+        p = parent;
+        if (top) {
+            g_free(p);
+            return FALSE;
+        }
+    }
+}
+
+/* Checks one partition directory for in-place reuse. */
+static gboolean
+reuse_check_partition(const char *name, const char *dir, dev_t tdev, const char *tfound,
+                      GError **error)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        g_set_error(error, MSM_ERROR, MSM_ERROR_PRECONDITION,
+                    "NMS 4.x partition %s: %s is %s; in-place reuse points the 5.2 partition at "
+                    "it: fix the 4.x store (or its partitions.conf), or migrate by copy "
+                    "([store] nms4-reuse = copy)",
+                    name, dir, lstat(dir, &st) != 0 ? "missing" : "not a real directory");
+        return FALSE;
+    }
+    if (st.st_dev != tdev) {
+        g_set_error(error, MSM_ERROR, MSM_ERROR_PRECONDITION,
+                    "NMS 4.x partition %s (%s) is on another file system than the target (%s): "
+                    "in-place reuse hard-links the 4.x message files and moves replaced files "
+                    "by rename, which cannot cross file systems (EXDEV); a target on another "
+                    "file system or host must use copy ([store] nms4-reuse = copy, or "
+                    "--store-reuse copy)",
+                    name, dir, tfound);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+GHashTable *
+msm_core_nms4_source_partitions(MsmCtx *ctx, GError **error)
+{
+    char *store = source_store_dir(ctx, error);
+    if (store == NULL)
+        return NULL;
+    GHashTable *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    Nms4 nm = {0};
+    nm.root = (char *)msm_ctx_source_root(ctx);
+    nm.store = store;
+    gboolean ok = load_partitions(&nm, error);
+    GHashTableIter hi;
+    gpointer k, v;
+    if (ok)
+        g_hash_table_iter_init(&hi, nm.partitions);
+    while (ok && g_hash_table_iter_next(&hi, &k, &v)) {
+        char *d = partition_dir(&nm, k, error);
+        ok = d != NULL;
+        if (ok)
+            g_hash_table_replace(out, g_strdup(k), d);
+    }
+    char *pbase = g_build_filename(store, "partition", NULL);
+    GDir *dh = ok ? g_dir_open(pbase, 0, NULL) : NULL;
+    const char *e;
+    while (ok && dh && (e = g_dir_read_name(dh)) != NULL)
+        if (msm_core_nms4_partition_name_ok(e) && !g_hash_table_contains(out, e))
+            g_hash_table_replace(out, g_strdup(e), g_build_filename(pbase, e, NULL));
+    if (dh)
+        g_dir_close(dh);
+    msm_legacy_record_free(nm.partitions);
+    g_free(pbase);
+    g_free(store);
+    if (!ok)
+        g_clear_pointer(&out, g_hash_table_unref);
+    return out;
+}
+
+gboolean
+msm_core_nms4_reuse_preflight(MsmCtx *ctx, const char *target_dir, guint *count_r, GError **error)
+{
+    dev_t tdev = 0;
+    char *tfound = NULL;
+    if (!device_of(target_dir, &tdev, &tfound)) {
+        g_set_error(error, MSM_ERROR, MSM_ERROR_PRECONDITION, "cannot examine the target %s",
+                    target_dir);
+        return FALSE;
+    }
+    GHashTable *parts = msm_core_nms4_source_partitions(ctx, error);
+    gboolean ok = parts != NULL;
+    if (ok && g_hash_table_size(parts) == 0) {
+        g_set_error(error, MSM_ERROR, MSM_ERROR_PRECONDITION,
+                    "the NMS 4.x store at %s has no partition directory: nothing to reuse in "
+                    "place; check --source (or migrate by copy)",
+                    msm_ctx_source_root(ctx));
+        ok = FALSE;
+    }
+    GHashTableIter hi;
+    gpointer k, v;
+    if (ok)
+        g_hash_table_iter_init(&hi, parts);
+    while (ok && g_hash_table_iter_next(&hi, &k, &v))
+        ok = reuse_check_partition(k, v, tdev, tfound, error);
+    /* the destination's partitions of the same names must not hold users elsewhere */
+    const char *to = msm_ctx_run_to(ctx);
+    MsmLayout *tl =
+        ok && to ? msm_layout_resolve(msm_ctx_target_root(ctx), to, msm_ctx_instance(ctx), NULL)
+                 : NULL;
+    MsmLegacyRecord *tconf = NULL;
+    if (tl) {
+        char *cp = g_build_filename(msm_layout_store_dir(tl), "partitions.conf", NULL);
+        char *text = NULL;
+        gsize len = 0;
+        if (g_file_get_contents(cp, &text, &len, NULL))
+            tconf = msm_legacy_record_parse(text, len, cp, NULL);
+        g_free(text);
+        g_free(cp);
+        g_hash_table_iter_init(&hi, parts);
+    }
+    while (ok && tl && g_hash_table_iter_next(&hi, &k, &v)) {
+        const char *c = tconf ? msm_legacy_record_get(tconf, k) : NULL;
+        char *cur =
+            c ? (g_path_is_absolute(c) ? g_strdup(c)
+                                       : g_build_filename(msm_layout_store_dir(tl), c, NULL))
+              : g_build_filename(msm_layout_store_dir(tl), "partition", k, NULL);
+        char *users = g_build_filename(cur, "=user", NULL);
+        if (strcmp(cur, v) != 0 && g_file_test(users, G_FILE_TEST_EXISTS)) {
+            g_set_error(error, MSM_ERROR, MSM_ERROR_PRECONDITION,
+                        "in-place reuse points the %s partition %s at the NMS 4.x partition %s, "
+                        "but the target's partition %s already holds users (%s): migrate by "
+                        "copy ([store] nms4-reuse = copy) or start from an empty target store",
+                        to, (const char *)k, (const char *)v, cur, users);
+            ok = FALSE;
+        }
+        g_free(users);
+        g_free(cur);
+    }
+    if (tconf)
+        msm_legacy_record_free(tconf);
+    msm_layout_free(tl);
+    if (ok && count_r)
+        *count_r = g_hash_table_size(parts);
+    if (parts)
+        g_hash_table_unref(parts);
+    g_free(tfound);
     return ok;
 }
 

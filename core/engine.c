@@ -33,6 +33,7 @@
 #include "store-stage.h"
 #include "util.h"
 
+#include <db.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -301,6 +302,18 @@ kind_selected(guint mask, MsmKind k)
     return mask == 0 || (mask & (1u << k)) != 0;
 }
 
+/* The kinds a run selecting `selected` (0 = all) migrates on hop: those it has a
+ * migrator for. */
+static guint
+hop_kinds(const MsmHop *hop, guint selected)
+{
+    guint mask = 0;
+    for (int k = 0; k < MSM_KIND_COUNT; k++)
+        if (msm_hop_migrator(hop, (MsmKind)k) && kind_selected(selected, (MsmKind)k))
+            mask |= 1u << k;
+    return mask;
+}
+
 /* Where a kind's writer writes and verify reads: the target, or the stage of an in-place
  * store run (store-stage.h). */
 static const char *
@@ -368,10 +381,7 @@ preflight_with_ctx(MsmRegistry *reg, MsmCtx *ctx, const MsmPlan *plan, const Msm
             g_free(hn);
             continue;
         }
-        ctx->hop_kinds = 0;
-        for (int k = 0; k < MSM_KIND_COUNT; k++)
-            if (msm_hop_migrator(h->hop, (MsmKind)k) && kind_selected(opt->kinds, (MsmKind)k))
-                ctx->hop_kinds |= 1u << k;
+        ctx->hop_kinds = hop_kinds(h->hop, opt->kinds);
         for (const MsmPrecondition *p = h->hop->preconditions; p && p->id; p++) {
             if (p->check == NULL) {
                 if (in_list(opt->confirm, p->id)) {
@@ -758,6 +768,11 @@ process_item(KindRun *kr, MsmItem *item, guint start, gboolean emitted)
     char *digest = msm_digest_finish(tee, &bytes);
     if (!ok) {
         journal_outcome(kr, item, MSM_ITEM_FAILED, err ? err->message : "the writer failed");
+        if (err && g_error_matches(err, MSM_ERROR, MSM_ERROR_NO_SPACE)) {
+            /* every later item would fail the same way: stop, resumable */
+            g_prefix_error(&err, "the target's file system is full; make room, then --resume: ");
+            set_fatal(kr, g_steal_pointer(&err));
+        }
         g_clear_error(&err);
         g_free(digest);
         goto out;
@@ -1021,18 +1036,113 @@ out:
 
 /* ---------------------------------------------------------------- verify */
 
+/* The keys verify read back from the target: a Berkeley DB btree in the run's
+ * work directory with a small fixed cache (removed after verify), so memory
+ * does not grow with the number of items; in memory only without a work dir. */
 typedef struct {
-    GHashTable *seen;
+    DB *db;
+    char *path;
+    GHashTable *mem;
+} SeenSet;
+
+#define SEEN_FILE "verify-seen.db"
+#define SEEN_CACHE (256 * 1024)
+
+static gboolean
+seen_open(SeenSet *ss, const char *work_dir, GError **error)
+{
+    (void)error;
+    memset(ss, 0, sizeof *ss);
+    if (work_dir == NULL || *work_dir == '\0' || !g_file_test(work_dir, G_FILE_TEST_IS_DIR)) {
+        ss->mem = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        return TRUE;
+    }
+    ss->path = g_build_filename(work_dir, SEEN_FILE, NULL);
+    int rc = db_create(&ss->db, NULL, 0);
+    if (rc == 0)
+        rc = ss->db->set_cachesize(ss->db, 0, SEEN_CACHE, 1);
+    if (rc == 0)
+        rc = ss->db->open(ss->db, NULL, ss->path, NULL, DB_BTREE,
+                          DB_CREATE | DB_TRUNCATE | DB_NOMMAP, 0600);
+    if (rc != 0) { /* a work directory that cannot be written (a read-only copy): in memory */
+        if (ss->db)
+            ss->db->close(ss->db, DB_NOSYNC);
+        ss->db = NULL;
+        unlink(ss->path);
+        g_clear_pointer(&ss->path, g_free);
+        ss->mem = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    }
+    return TRUE;
+}
+
+static gboolean
+seen_add(SeenSet *ss, const char *key, GError **error)
+{
+    if (ss->mem) {
+        g_hash_table_add(ss->mem, g_strdup(key));
+        return TRUE;
+    }
+    DBT k, d;
+    memset(&k, 0, sizeof k);
+    memset(&d, 0, sizeof d);
+    k.data = (void *)key;
+    k.size = (u_int32_t)strlen(key);
+    int rc = ss->db->put(ss->db, NULL, &k, &d, 0);
+    if (rc != 0) {
+        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "verify: cannot write %s: %s", ss->path,
+                    db_strerror(rc));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* TRUE if key was added; FALSE (with *error set) when the set cannot be read. */
+static gboolean
+seen_has(SeenSet *ss, const char *key, GError **error)
+{
+    if (ss->mem)
+        return g_hash_table_contains(ss->mem, key);
+    DBT k, d;
+    memset(&k, 0, sizeof k);
+    memset(&d, 0, sizeof d);
+    k.data = (void *)key;
+    k.size = (u_int32_t)strlen(key);
+    d.flags = DB_DBT_PARTIAL; /* existence only: no data copied */
+    int rc = ss->db->get(ss->db, NULL, &k, &d, 0);
+    if (rc != 0 && rc != DB_NOTFOUND)
+        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "verify: cannot read %s: %s", ss->path,
+                    db_strerror(rc));
+    return rc == 0;
+}
+
+static void
+seen_close(SeenSet *ss)
+{
+    if (ss->db) {
+        ss->db->close(ss->db, DB_NOSYNC);
+        unlink(ss->path);
+    }
+    if (ss->mem)
+        g_hash_table_unref(ss->mem);
+    g_free(ss->path);
+    memset(ss, 0, sizeof *ss);
+}
+
+typedef struct {
+    SeenSet *seen;
     MsmKindReport *k;
     MsmRunReport *rep;
     MsmKind kind;
+    GError *error;
 } MissingScan;
 
 static gboolean
 missing_cb(MsmKind kind, const char *key, const MsmJournalRecord *rec, gpointer user_data)
 {
     MissingScan *ms = user_data;
-    if (rec->status == MSM_ITEM_DONE && rec->digest && !g_hash_table_contains(ms->seen, key)) {
+    if (rec->status == MSM_ITEM_DONE && rec->digest && !seen_has(ms->seen, key, &ms->error)) {
+        if (ms->error)
+            return FALSE;
         ms->k->verify_missing++;
         add_problem(ms->rep, "verify: %s %s is in the journal but not in the target",
                     msm_kind_name(kind), key);
@@ -1144,7 +1254,11 @@ verify_kind(MsmRegistry *reg, MsmCtx *ctx, const char *to, MsmKind kind, MsmJour
     gpointer reader = rc->codec->reader_open(ctx, kind_root(ctx, kind), to, error);
     if (reader == NULL)
         return FALSE;
-    GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    SeenSet seen;
+    if (!seen_open(&seen, msm_ctx_work_dir(ctx), error)) {
+        rc->codec->reader_close(reader);
+        return FALSE;
+    }
     gboolean ok = TRUE;
     guint unreadable_in_a_row = 0;
     for (;;) {
@@ -1173,7 +1287,14 @@ verify_kind(MsmRegistry *reg, MsmCtx *ctx, const char *to, MsmKind kind, MsmJour
                 guint64 bytes = 0;
                 char *digest = msm_digest_finish(tee, &bytes);
                 *read_bytes_r += bytes;
-                g_hash_table_add(seen, g_strdup(item->key));
+                if (!seen_add(&seen, item->key, error)) {
+                    g_free(digest);
+                    g_clear_error(&err);
+                    msm_journal_record_clear(&rec);
+                    msm_item_free(item);
+                    ok = FALSE;
+                    break;
+                }
                 if (!drained) {
                     k->verify_differs++;
                     add_problem(rep, "verify: %s %s cannot be read back: %s", msm_kind_name(kind),
@@ -1199,10 +1320,15 @@ verify_kind(MsmRegistry *reg, MsmCtx *ctx, const char *to, MsmKind kind, MsmJour
     }
     rc->codec->reader_close(reader);
     if (ok) {
-        MissingScan ms = {seen, k, rep, kind};
+        MissingScan ms = {&seen, k, rep, kind, NULL};
         ok = msm_journal_foreach(journal, kind, missing_cb, &ms, error);
+        if (ms.error) {
+            g_clear_error(error);
+            g_propagate_error(error, ms.error);
+            ok = FALSE;
+        }
     }
-    g_hash_table_unref(seen);
+    seen_close(&seen);
     return ok;
 }
 
@@ -1265,12 +1391,8 @@ record_history(const MsmPlan *plan, const char *target, const char *run_id, guin
         e->plugin = g_strdup(h->plugin->name);
         g_free(e->plugin_version);
         e->plugin_version = g_strdup(h->plugin->desc->version);
-        GString *ks = g_string_new(NULL);
-        for (int k = 0; k < MSM_KIND_COUNT; k++)
-            if (msm_hop_migrator(h->hop, (MsmKind)k) && kind_selected(kinds_mask, (MsmKind)k))
-                g_string_append_printf(ks, "%s%s", ks->len ? "," : "", msm_kind_name((MsmKind)k));
         g_free(e->kinds);
-        e->kinds = g_string_free(ks, FALSE);
+        e->kinds = msm_kind_mask_text(hop_kinds(h->hop, kinds_mask));
         e->when = g_get_real_time() / G_USEC_PER_SEC;
         gboolean ok = msm_history_append(target, e, error);
         msm_history_entry_free(e);
@@ -1283,25 +1405,14 @@ record_history(const MsmPlan *plan, const char *target, const char *run_id, guin
 static guint
 parse_kinds(const char *s)
 {
-    guint mask = 0;
-    char **parts = split_list(s);
-    for (char **p = parts; *p; p++) {
-        MsmKind k;
-        if (msm_kind_from_name(*p, &k))
-            mask |= 1u << k;
-    }
-    g_strfreev(parts);
-    return mask;
+    return msm_kind_mask_parse(s);
 }
 
+/* The selected kinds as text (0 = every kind). (transfer full) */
 static char *
 kinds_string(guint mask)
 {
-    GString *s = g_string_new(NULL);
-    for (int k = 0; k < MSM_KIND_COUNT; k++)
-        if (kind_selected(mask, (MsmKind)k))
-            g_string_append_printf(s, "%s%s", s->len ? "," : "", msm_kind_name((MsmKind)k));
-    return g_string_free(s, FALSE);
+    return msm_kind_mask_text(mask ? mask : (1u << MSM_KIND_COUNT) - 1);
 }
 
 gboolean
@@ -1697,7 +1808,8 @@ msm_engine_verify(MsmRegistry *reg, const char *target_root, const char *run_id,
                     "run %s was a dry run: it wrote nothing to verify", run_id);
         goto out;
     }
-    if (!msm_ctx_enter_hop(ctx, rep->from, rep->to, error))
+    if (!msm_ctx_enter_hop(ctx, rep->from, rep->to, error) ||
+        !msm_store_stage_attach(ctx, rep->to, j, error))
         goto out;
     gboolean differs = FALSE;
     for (int i = 0; i < MSM_KIND_COUNT; i++) {

@@ -8,6 +8,7 @@
 
 #include "util.h"
 
+#include <errno.h>
 #include <string.h>
 
 G_DEFINE_QUARK(msmigrate-error-quark, msm_error)
@@ -58,4 +59,10 @@ msm_kind_mask_text(guint mask)
         if (mask & (1u << k))
             g_string_append_printf(s, "%s%s", s->len ? "," : "", kind_names[k]);
     return g_string_free(s, FALSE);
+}
+
+int
+msm_io_error_code(int errnum)
+{
+    return errnum == ENOSPC || errnum == EDQUOT ? MSM_ERROR_NO_SPACE : MSM_ERROR_IO;
 }

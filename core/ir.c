@@ -62,6 +62,8 @@ struct MsmBody {
     /* file */
     char *path;
     int fd;
+    /* a stream's declared origin: the file whose exact bytes it delivers, or NULL */
+    char *origin;
 };
 
 /* A new body of the given kind with nothing set. */
@@ -263,7 +265,28 @@ msm_body_free(MsmBody *body)
     if (body->fd >= 0)
         close(body->fd);
     g_free(body->path);
+    g_free(body->origin);
     g_free(body);
+}
+
+/* The file whose bytes the body delivers unchanged, or NULL. (transfer none) */
+const char *
+msm_body_source_path(const MsmBody *body)
+{
+    if (body == NULL)
+        return NULL;
+    return body->kind == BODY_FILE ? body->path : body->origin;
+}
+
+/* Declares that a stream body delivers exactly the bytes of file path. */
+void
+msm_body_set_source_path(MsmBody *body, const char *path)
+{
+    g_return_if_fail(body != NULL);
+    if (body->kind != BODY_STREAM)
+        return;
+    g_free(body->origin);
+    body->origin = g_strdup(path);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -162,4 +162,44 @@ char *msm_core_nms4_partition_dir(const char *root, const char *store, const cha
 gboolean msm_core_nms4_put_owner(const char *store, MsmLegacyDb *quota, const MsmOwner *o,
                                  GError **error);
 
+/* ---- in-place reuse of an NMS 4.x store (store-nms4.md "In-place reuse") ----
+ * The classic writer of a run that starts at nms-4.0 / nms-4.1 and asks for
+ * in-place reuse points its partitions at the 4.x partition directories and
+ * adopts the 4.x message files by hard link. */
+
+/* The profile option of the store mode: group "store", key "nms4-reuse". */
+#define MSM_NMS4_REUSE_GROUP "store"
+#define MSM_NMS4_REUSE_KEY "nms4-reuse"
+/* *in_place_r = TRUE when ctx's run starts at nms-4.0 or nms-4.1 and the profile
+ * says nms4-reuse = in-place; FALSE for "copy" (the default), for an absent
+ * option or another origin. FALSE + MSM_ERROR_INVALID_ARGUMENT (naming the value
+ * and the choices) for any other value. */
+gboolean msm_core_nms4_reuse_in_place(MsmCtx *ctx, gboolean *in_place_r, GError **error);
+/* Directory of partition part of the NMS 4.x store at ctx's source root
+ * (run_from's layout). (transfer full) */
+char *msm_core_nms4_source_partition_dir(MsmCtx *ctx, const char *part, GError **error);
+/* The partitions of ctx's NMS 4.x source: name -> absolute directory, from
+ * store/partitions.conf and the directories store/partition/<name>.
+ * (transfer full: g_hash_table_unref) */
+GHashTable *msm_core_nms4_source_partitions(MsmCtx *ctx, GError **error);
+/* In a partition shared by both stores: FALSE + MSM_ERROR_UNSAFE (naming the folder,
+ * the directory and the fix: copy) when the classic directory of owner's folder
+ * (classic_hash "h1/h2", classic_rel the folder's directory below the owner's,
+ * "" for INBOX) would be, or lie in, a 4.x message directory ("00") or staging
+ * directory ("tmp"): possible only when the two stores hash owner to the same
+ * "h1/h2". */
+gboolean msm_core_nms4_reuse_check_folder(const char *owner, const char *folder,
+                                          const char *classic_hash, const char *classic_rel,
+                                          const char *partition_dir, GError **error);
+/* Read-only preflight of in-place reuse: every partition directory of ctx's NMS
+ * 4.x source (store/partition/<name> and partitions.conf) exists, is a real
+ * directory and lies on the file system of target_dir (or of its nearest existing
+ * parent): hard links and the run's undo renames cannot cross file systems;
+ * and the destination's (run_to's) partitions of the same names, where its
+ * store_root/partitions.conf or the default place puts them, hold no users
+ * elsewhere. FALSE + MSM_ERROR_PRECONDITION naming the partition, the places and
+ * the fix (nms4-reuse = copy). *count_r = partitions checked (may be NULL). */
+gboolean msm_core_nms4_reuse_preflight(MsmCtx *ctx, const char *target_dir, guint *count_r,
+                                       GError **error);
+
 #endif

@@ -2,7 +2,8 @@
  * NAME
  *	util.c - small helpers shared by core modules (see util.h)
  * DIAGNOSTICS
- *	I/O failures are MSM_ERROR_IO naming the path and the system's reason.
+ *	I/O failures are MSM_ERROR_IO naming the path and the system's reason
+ *	(MSM_ERROR_NO_SPACE when the file system is full).
  */
 #include "config.h"
 
@@ -20,7 +21,7 @@ msm_mkdir_p(const char *path, gboolean private_dir, GError **error)
 {
     if (g_mkdir_with_parents(path, private_dir ? 0700 : 0755) != 0) {
         int e = errno;
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot create directory %s: %s", path,
+        g_set_error(error, MSM_ERROR, msm_io_error_code(e), "cannot create directory %s: %s", path,
                     g_strerror(e));
         return FALSE;
     }
@@ -61,7 +62,7 @@ msm_write_file_atomic(const char *path, const void *data, gsize len, guint mode,
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777);
     if (fd < 0) {
         int e = errno;
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot create %s: %s", tmp, g_strerror(e));
+        g_set_error(error, MSM_ERROR, msm_io_error_code(e), "cannot create %s: %s", tmp, g_strerror(e));
         goto out;
     }
     const guint8 *p = data;
@@ -72,7 +73,7 @@ msm_write_file_atomic(const char *path, const void *data, gsize len, guint mode,
             if (errno == EINTR)
                 continue;
             int e = errno;
-            g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot write %s: %s", tmp,
+            g_set_error(error, MSM_ERROR, msm_io_error_code(e), "cannot write %s: %s", tmp,
                         g_strerror(e));
             close(fd);
             unlink(tmp);
@@ -83,7 +84,7 @@ msm_write_file_atomic(const char *path, const void *data, gsize len, guint mode,
     }
     if (fchmod(fd, mode & 07777) != 0 || fsync(fd) != 0) {
         int e = errno;
-        g_set_error(error, MSM_ERROR, MSM_ERROR_IO, "cannot sync %s: %s", tmp, g_strerror(e));
+        g_set_error(error, MSM_ERROR, msm_io_error_code(e), "cannot sync %s: %s", tmp, g_strerror(e));
         close(fd);
         unlink(tmp);
         goto out;

@@ -9,6 +9,10 @@
 
 #include <msmigrate/msmigrate.h>
 
+/* MSM_ERROR_NO_SPACE for ENOSPC and EDQUOT, else MSM_ERROR_IO: the code of an error
+ * made from errnum when writing. */
+int msm_io_error_code(int errnum);
+
 /* Bit mask (1 << MsmKind) of the comma-separated kind names in list; unknown names are
  * ignored, NULL or "" gives 0. */
 guint msm_kind_mask_parse(const char *list);

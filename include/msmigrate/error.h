@@ -36,6 +36,8 @@ typedef enum {
     MSM_ERROR_UNSAFE,           /* a name or path would escape the target root */
     MSM_ERROR_CANCELLED,        /* the run was interrupted */
     MSM_ERROR_VERIFY,           /* verification found differences */
+    MSM_ERROR_NO_SPACE,         /* the file system is full (ENOSPC, EDQUOT): a run stops
+                                   there, resumable once there is room */
 } MsmErrorCode;
 
 /* The quark of the MSM_ERROR domain. */

@@ -45,6 +45,16 @@ gint64 msm_body_size(const MsmBody *body);
  * Returns NULL on error. (transfer full) */
 GBytes *msm_body_slurp(MsmBody *body, GError **error);
 void msm_body_free(MsmBody *body);
+/* The file whose exact bytes the body delivers: the path of a file body, or the path
+ * a pass-through stream declared with msm_body_set_source_path(); NULL otherwise.
+ * A writer on the same file system may adopt that file (hard link) instead of
+ * copying the bytes, but must still read the body (digests are computed as it
+ * streams). (transfer none: valid while the body is) */
+const char *msm_body_source_path(const MsmBody *body);
+/* Declares that a stream body delivers exactly the bytes of file path (NULL: none).
+ * Only for wrappers that neither change nor drop bytes; ignored for file and bytes
+ * bodies. path is copied. */
+void msm_body_set_source_path(MsmBody *body, const char *path);
 
 /* ---- configuration ---- */
 

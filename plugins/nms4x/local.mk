@@ -3,7 +3,7 @@ NMS4X_TEMPLATES = $(shell cd $(top_srcdir) && find plugins/nms4x/templates -type
 EXTRA_DIST += $(NMS4X_TEMPLATES)
 if BUILD_PLUGIN_nms4x
 plugins_LTLIBRARIES += plugins/nms4x/nms4x.la
-plugins_nms4x_nms4x_la_SOURCES = plugins/nms4x/nms4x.c plugins/nms4x/nms4x.h plugins/nms4x/directory.c \
+plugins_nms4x_nms4x_la_SOURCES = plugins/nms4x/nms4x.c plugins/nms4x/nms4x.h plugins/nms4x/directory.c plugins/nms4x/store.c \
 	plugins/nms4x/config.c $(PLUGIN_COMMON_SOURCES) \
 	plugins/common/nms.c plugins/common/nms.h
 nodist_plugins_nms4x_nms4x_la_SOURCES = plugins/nms4x/templates.c

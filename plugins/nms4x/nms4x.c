@@ -19,7 +19,9 @@
 #include "storeconv.h"
 
 /* The store is copied into the 5.2 classic store (the nms4-store codec reads it, the
- * classic codec writes it); the directory is mapped by imsdirmig -M nms (directory.c). */
+ * classic codec writes it), or reused in place when the profile asks for it
+ * ([store] nms4-reuse = in-place: store.c); the directory is mapped by imsdirmig -M nms
+ * (directory.c). */
 static const MsmHop nms4x_hops[] = {
     {.from = "nms-4.0",
      .to = "nms-4.1",
@@ -33,7 +35,7 @@ static const MsmHop nms4x_hops[] = {
      .preconditions = pre_nms,
      .summary = "NMS 4.x to iMS 5.2 (seed 003)",
      .config = &nms4x_config_40_52,
-     .store = &hc_store_convert,
+     .store = &nms4x_store,
      .queue = &msm_queue_channel_migrator,
      .directory = &nms4x_directory},
     {.from = "nms-4.1",
@@ -42,7 +44,7 @@ static const MsmHop nms4x_hops[] = {
      .preconditions = pre_nms,
      .summary = "NMS 4.x to iMS 5.2 (seed 003)",
      .config = &nms4x_config_41_52,
-     .store = &hc_store_convert,
+     .store = &nms4x_store,
      .queue = &msm_queue_channel_migrator,
      .directory = &nms4x_directory},
     {.from = NULL},

@@ -14,6 +14,9 @@ extern const MsmConfigMigrator nms4x_config_40_41;
 extern const MsmConfigMigrator nms4x_config_40_52;
 extern const MsmConfigMigrator nms4x_config_41_52;
 
+/* The store migrator of nms-4.x -> ims-5.2: copy or in-place reuse (store.c). */
+extern const MsmStoreMigrator nms4x_store;
+
 /* The directory migrator of nms-4.x -> ims-5.2 (directory.c, imsdirmig). */
 extern const MsmDirectoryMigrator nms4x_directory;
 

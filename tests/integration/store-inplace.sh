@@ -39,6 +39,13 @@ check "no stage left" sh -c "! ls -d '$TMP/a/data/store'/.msmigrate-stage-* 2>/d
 old=$(ls -d "$TMP/a/data/store"/.msmigrate-old-*)
 check "the replaced 6.3 store is kept byte for byte" \
     sh -c "diff -r '$TMP/orig/data/store/partition' '$old/partition' && diff -r -x '__db.*' -x 'log.*' '$TMP/orig/data/store/mboxlist' '$old/mboxlist'"
+one=$(find "$TMP/a/data/store/partition" -name '*.msg' | head -1)
+check "the new store adopted the message files (hard links, no byte copied)" \
+    test "$(stat -c %h "$one")" -eq 2
+old_du=$(du -sk "$TMP/orig/data/store" | cut -f1)
+all_du=$(du -sk "$TMP/a/data/store" | cut -f1)
+check "old and new store together take little more than the old ($all_du KiB, $old_du KiB)" \
+    test "$all_du" -lt $((old_du * 3 / 2))
 expect_exit 0 "store verify: the 8.1 store equals the 6.3 original" \
     msm store verify --a-version ms-6.3 --b-version ms-8.1 "$TMP/orig" "$TMP/a"
 rid=$(jq -r .run_id "$TMP/a.json")
