@@ -7,6 +7,9 @@
  *	target with the run's journal again. status: the deployment's history,
  *	lock and runs. rollback RUN: undoes a run. baseline: records the version
  *	of an install msmigrate did not make, so later runs know where it starts.
+ *	run --stepwise: the plan's hops one at a time, each intermediate version
+ *	written complete (stepwise.c, docs/stepwise.md); --resume ID of a
+ *	stepwise run continues it; status lists the stepwise runs too.
  */
 #include "config.h"
 
@@ -18,6 +21,7 @@
 #include "json.h"
 #include "lock.h"
 #include "queue-rename.h"
+#include "stepwise.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +58,45 @@ parse_only(const char *only, gboolean *ok)
     }
     g_strfreev(parts);
     return mask;
+}
+
+/* Text mode: each step's section as soon as the step ends. */
+static void
+print_step(const MsmStepwiseStep *step, guint n_steps, gpointer data)
+{
+    (void)data;
+    char *s = msm_stepwise_step_text(step, n_steps);
+    fputs(s, stdout);
+    fflush(stdout);
+    g_free(s);
+}
+
+/* --stepwise, or --resume of a stepwise run: runs msm_stepwise_run and prints
+ * its report. Returns the exit code. */
+static int
+run_stepwise(MsmRegistry *reg, const CliCommon *common, const MsmRunOptions *opt,
+             const char *steps_dir)
+{
+    MsmStepwiseOptions sw = {0};
+    MsmStepwiseReport rep = {0};
+    GError *err = NULL;
+    sw.steps_dir = steps_dir;
+    if (!common->json && !opt->dry_run) {
+        sw.on_step = print_step;
+        /* sub-run log lines on stderr interleave with the step sections */
+        fflush(stdout);
+    }
+    gboolean ok = msm_stepwise_run(reg, opt, &sw, &rep, &err);
+    char *s = common->json ? msm_stepwise_report_json(&rep)
+                           : msm_stepwise_report_text(&rep, FALSE);
+    fputs(s, stdout);
+    g_free(s);
+    if (!ok)
+        cli_error("run --stepwise", err);
+    int rc = rep.exit_code;
+    g_clear_error(&err);
+    msm_stepwise_report_clear(&rep);
+    return rc;
 }
 
 /* --wait[=SECONDS]: -1 when not given. */
@@ -108,12 +151,12 @@ cli_run(int argc, char **argv)
 {
     CliCommon common = {0};
     char *from = NULL, *to = NULL, *source = NULL, *target = NULL, *instance = NULL, *only = NULL,
-         *resume = NULL, *guard = NULL;
+         *resume = NULL, *guard = NULL, *steps_dir = NULL;
     char *p_from = NULL, *p_to = NULL, *p_source = NULL, *p_target = NULL, *p_instance = NULL,
          *p_guard = NULL;
     char **confirm = NULL, **override = NULL;
     gboolean dry_run = FALSE, force = FALSE, break_lock = FALSE, no_progress = FALSE;
-    gboolean migrate_queues = FALSE;
+    gboolean migrate_queues = FALSE, stepwise = FALSE;
     GPtrArray *overrides = NULL;
     gint threads = 0;
     run_wait_seconds = -1;
@@ -152,6 +195,17 @@ cli_run(int argc, char **argv)
          "Convert the messages still queued instead of refusing (overrides queues-empty and "
          "runs the queue kind)",
          NULL},
+        {"stepwise", 0, 0, G_OPTION_ARG_NONE, &stepwise,
+         "Run the plan's hops one at a time, writing each intermediate version complete "
+         "(kept, so a site can stop at one; docs/stepwise.md)",
+         NULL},
+        {"steps-dir", 0, 0, G_OPTION_ARG_FILENAME, &steps_dir,
+         "With --stepwise: put the intermediate versions under DIR (default: the target's "
+         ".msmigrate/steps)",
+         "DIR"},
+        {"store-reuse", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer)cli_run_store_reuse_cb,
+         "From NMS 4.x: reuse the 4.x store in place (hard links) or copy it (default)",
+         "in-place|copy"},
         {"wait", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, (gpointer)parse_wait,
          "Wait until the source queue has drained (default 600 s) before preflight",
          "SECONDS"},
@@ -166,6 +220,11 @@ cli_run(int argc, char **argv)
         goto out;
     if (argc != 1) {
         fprintf(stderr, "msmigrate: run: unexpected argument \"%s\"\n", argv[1]);
+        goto out;
+    }
+    if (steps_dir && (!stepwise || resume)) {
+        fprintf(stderr, "msmigrate: run: --steps-dir goes with --stepwise on a new run (a "
+                        "resumed stepwise run keeps its own)\n");
         goto out;
     }
     MsmRunOptions opt = {0};
@@ -221,11 +280,19 @@ cli_run(int argc, char **argv)
         if (opt.kinds != 0)
             opt.kinds |= 1u << MSM_KIND_QUEUE;
     }
+    cli_run_apply_store_reuse(&common); /* --store-reuse: [store] nms4-reuse */
     opt.profile = common.profile;
     opt.quiet = common.quiet || common.json;
     opt.verbose = common.verbose;
     opt.progress = !no_progress && !common.json && !common.quiet && isatty(2);
     opt.command = resume ? "msmigrate run --resume" : "msmigrate run";
+    if (resume && !stepwise && msm_stepwise_exists(opt.target_root, resume))
+        stepwise = TRUE; /* a stepwise run's id: continue it stepwise */
+    if (stepwise && resume && dry_run) {
+        fprintf(stderr, "msmigrate: run: --dry-run does not go with --resume of a stepwise run "
+                        "(a dry run has nothing to resume)\n");
+        goto out;
+    }
     reg = cli_registry(&common, &err);
     if (reg == NULL) {
         cli_error("run", err);
@@ -235,6 +302,10 @@ cli_run(int argc, char **argv)
         cli_error("run --wait", err);
         goto out;
     }
+    if (stepwise) {
+        rc = run_stepwise(reg, &common, &opt, steps_dir);
+        goto out;
+    }
     gboolean ok = msm_engine_run(reg, &opt, &rep, &err);
     print_report(&common, &rep);
     if (!ok)
@@ -242,6 +313,7 @@ cli_run(int argc, char **argv)
     rc = rep.exit_code;
 out:
     msm_run_report_clear(&rep);
+    g_free(steps_dir);
     g_clear_error(&err);
     msm_registry_free(reg);
     g_free(from);
@@ -345,7 +417,7 @@ cli_status(int argc, char **argv)
     char *target = NULL, *p_target = NULL;
     int rc = MSM_EXIT_FAILED;
     GError *err = NULL;
-    GPtrArray *hist = NULL, *runs = NULL;
+    GPtrArray *hist = NULL, *runs = NULL, *stepwise = NULL;
     const GOptionEntry entries[] = {
         {"target", 0, 0, G_OPTION_ARG_FILENAME, &target, "Deployment root", "DIR"},
         G_OPTION_ENTRY_NULL,
@@ -476,6 +548,31 @@ cli_status(int argc, char **argv)
         g_free(path);
         g_free(dr);
     }
+    stepwise = msm_stepwise_list(tgt);
+    if (j) {
+        msm_json_end_array(j);
+        msm_json_key(j, "stepwise");
+        msm_json_begin_array(j);
+    } else if (stepwise->len) {
+        g_string_append_printf(s, "Stepwise runs (%u):\n", stepwise->len);
+    }
+    for (guint i = 0; i < stepwise->len; i++) {
+        const MsmStepwiseInfo *w = stepwise->pdata[i];
+        if (j) {
+            msm_json_begin_object(j);
+            msm_json_kv_string(j, "stepwise_id", w->id);
+            msm_json_kv_string(j, "state", w->state);
+            msm_json_kv_string(j, "path", w->path);
+            msm_json_kv_int(j, "steps", w->steps);
+            msm_json_kv_int(j, "done", w->done);
+            msm_json_kv_string(j, "steps_dir", w->steps_dir);
+            msm_json_end_object(j);
+        } else {
+            g_string_append_printf(s, "  %s  %-12s %s  %u of %u steps done; intermediate roots in %s\n",
+                                   w->id, w->state, w->path ? w->path : "?", w->done, w->steps,
+                                   w->steps_dir ? w->steps_dir : "?");
+        }
+    }
     if (j) {
         msm_json_end_array(j);
         msm_json_end_object(j);
@@ -494,6 +591,8 @@ out:
         g_ptr_array_unref(hist);
     if (runs)
         g_ptr_array_unref(runs);
+    if (stepwise)
+        g_ptr_array_unref(stepwise);
     g_free(target);
     g_free(p_target);
     cli_common_clear(&common);

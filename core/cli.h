@@ -52,5 +52,10 @@ int cli_config(int, char **);
 int cli_store_backup(int argc, char **argv);
 int cli_store_restore(int argc, char **argv);
 int cli_store_upgrade(int argc, char **argv);
+/* `run --store-reuse in-place|copy` (cli-store-legacy.c): the option callback, and
+ * setting the profile's [store] nms4-reuse from it (creates the profile if needed). */
+gboolean cli_run_store_reuse_cb(const char *name, const char *value, gpointer data,
+                                GError **error);
+void cli_run_apply_store_reuse(CliCommon *common);
 
 #endif
