@@ -613,33 +613,6 @@ msm_check_not_applied(MsmCtx *ctx, char **detail_r, GError **error)
     return res;
 }
 
-/* path with symbolic links resolved; a missing tail is appended as given. (transfer full) */
-static char *
-canonical_path(const char *path)
-{
-    char *abs = g_canonicalize_filename(path, NULL);
-    char *real = realpath(abs, NULL);
-    if (real != NULL) {
-        char *r = g_strdup(real);
-        free(real);
-        g_free(abs);
-        return r;
-    }
-    char *parent = g_path_get_dirname(abs);
-    if (strcmp(parent, abs) == 0) {
-        g_free(parent);
-        return abs;
-    }
-    char *base = g_path_get_basename(abs);
-    char *cparent = canonical_path(parent);
-    char *r = g_build_filename(cparent, base, NULL);
-    g_free(cparent);
-    g_free(base);
-    g_free(parent);
-    g_free(abs);
-    return r;
-}
-
 /* FAIL when source and target are the same directory once links are resolved. */
 MsmCheckResult
 msm_check_separate_target(MsmCtx *ctx, char **detail_r, GError **error)
@@ -649,8 +622,8 @@ msm_check_separate_target(MsmCtx *ctx, char **detail_r, GError **error)
                     "cannot compare source and target: a root is not known yet");
         return MSM_CHECK_FAIL;
     }
-    char *s = canonical_path(ctx->source_root);
-    char *t = canonical_path(ctx->target_root);
+    char *s = msm_canonical_path(ctx->source_root);
+    char *t = msm_canonical_path(ctx->target_root);
     MsmCheckResult res;
     if (strcmp(s, t) == 0) {
         *detail_r = g_strdup_printf("source and target are the same directory (%s): install "

@@ -1334,20 +1334,6 @@ verify_kind(MsmRegistry *reg, MsmCtx *ctx, const char *to, MsmKind kind, MsmJour
 
 /* ---------------------------------------------------------------- run */
 
-static char *
-join_list(const char *const *list)
-{
-    return list ? g_strjoinv(",", (char **)list) : g_strdup("");
-}
-
-static char **
-split_list(const char *s)
-{
-    if (s == NULL || *s == '\0')
-        return g_new0(char *, 1);
-    return g_strsplit(s, ",", -1);
-}
-
 static gboolean
 set_meta(MsmJournal *j, const char *key, const char *value, GError **error)
 {
@@ -1473,8 +1459,8 @@ msm_engine_run(MsmRegistry *reg, const MsmRunOptions *opt_in, MsmRunReport *rep,
         char *c = msm_journal_get_meta(journal, "confirm", NULL);
         char *o = msm_journal_get_meta(journal, "override", NULL);
         char *dr = msm_journal_get_meta(journal, "dry_run", NULL);
-        confirm = split_list(c);
-        override = split_list(o);
+        confirm = msm_list_split(c);
+        override = msm_list_split(o);
         opt.dry_run = dr && strcmp(dr, "yes") == 0;
         g_free(c);
         g_free(o);
@@ -1556,7 +1542,7 @@ msm_engine_run(MsmRegistry *reg, const MsmRunOptions *opt_in, MsmRunReport *rep,
         g_free(jd);
         if (journal == NULL)
             goto out;
-        char *c = join_list(opt.confirm), *o = join_list(opt.override);
+        char *c = msm_list_join(opt.confirm), *o = msm_list_join(opt.override);
         char *ks = kinds_string(opt.kinds);
         GDateTime *now = g_date_time_new_now_utc();
         char *started = g_date_time_format_iso8601(now);

@@ -95,33 +95,6 @@ msm_stepwise_report_clear(MsmStepwiseReport *rep)
 
 /* ---------------------------------------------------------------- paths */
 
-/* Absolute path with symlinks of its existing part resolved. (transfer full) */
-static char *
-canonical(const char *path)
-{
-    char *abs = g_canonicalize_filename(path, NULL);
-    char *real = realpath(abs, NULL);
-    if (real != NULL) {
-        char *r = g_strdup(real);
-        free(real);
-        g_free(abs);
-        return r;
-    }
-    char *parent = g_path_get_dirname(abs);
-    if (strcmp(parent, abs) == 0) {
-        g_free(parent);
-        return abs;
-    }
-    char *base = g_path_get_basename(abs);
-    char *cparent = canonical(parent);
-    char *r = g_build_filename(cparent, base, NULL);
-    g_free(cparent);
-    g_free(base);
-    g_free(parent);
-    g_free(abs);
-    return r;
-}
-
 /* TRUE when path is dir or below it (both canonical). */
 static gboolean
 is_within(const char *path, const char *dir)
@@ -242,19 +215,6 @@ kinds_from_string(const char *s, guint *mask_r)
     return ok;
 }
 
-static char *
-join_list(const char *const *list)
-{
-    return list ? g_strjoinv(",", (char **)list) : g_strdup("");
-}
-
-static char **
-split_list(const char *s)
-{
-    if (s == NULL || *s == '\0')
-        return g_new0(char *, 1);
-    return g_strsplit(s, ",", -1);
-}
 
 static char **
 dup_list(const char *const *list)
@@ -497,8 +457,8 @@ state_save(State *st, GError **error)
     MsmStepwiseReport *rep = st->rep;
     GKeyFile *kf = g_key_file_new();
     char *ks = kinds_to_string(st->kinds);
-    char *c = join_list((const char *const *)st->confirm);
-    char *o = join_list((const char *const *)st->override);
+    char *c = msm_list_join((const char *const *)st->confirm);
+    char *o = msm_list_join((const char *const *)st->override);
     g_key_file_set_string(kf, STATE_GROUP, "format", "1");
     g_key_file_set_string(kf, STATE_GROUP, "id", rep->id);
     g_key_file_set_string(kf, STATE_GROUP, "state", st->state);
@@ -600,8 +560,8 @@ state_load(State *st, const char *target, const char *id, GError **error)
                     STATE_GROUP, ks, rep->from, rep->to);
         goto out;
     }
-    st->confirm = split_list(c);
-    st->override = split_list(o);
+    st->confirm = msm_list_split(c);
+    st->override = msm_list_split(o);
     gint n = g_key_file_get_integer(kf, STATE_GROUP, "steps", NULL);
     if (n < 1 || n > 64) {
         g_set_error(error, MSM_ERROR, MSM_ERROR_PARSE, "%s: [%s] steps must be 1 to 64", p,
@@ -684,7 +644,7 @@ static char *
 discover_sub_run(const MsmStepwiseStep *step)
 {
     GPtrArray *runs = msm_engine_list_runs(step->root);
-    char **before = split_list(step->runs_before);
+    char **before = msm_list_split(step->runs_before);
     char *found = NULL;
     for (guint i = runs->len; i > 0 && !found; i--) {
         const char *id = runs->pdata[i - 1];
@@ -802,7 +762,7 @@ start_new(MsmRegistry *reg, const MsmRunOptions *opt, const MsmStepwiseOptions *
         if (det == NULL || (from = msm_detection_pick(det, NULL, error)) == NULL)
             goto out;
     }
-    rep->source = canonical(opt->source_root);
+    rep->source = msm_canonical_path(opt->source_root);
     rep->from = g_strdup(from);
     rep->to = g_strdup(opt->to);
     *plan_r = msm_plan_build(reg, from, opt->to, error);
@@ -824,7 +784,7 @@ start_new(MsmRegistry *reg, const MsmRunOptions *opt, const MsmStepwiseOptions *
     rep->id = msm_new_run_id();
     char *base;
     if (sw && sw->steps_dir) {
-        base = canonical(sw->steps_dir);
+        base = msm_canonical_path(sw->steps_dir);
         if (is_within(base, rep->source)) {
             g_set_error(error, MSM_ERROR, MSM_ERROR_UNSAFE,
                         "--steps-dir %s is the source %s or inside it: the intermediate "
@@ -1067,7 +1027,7 @@ msm_stepwise_run(MsmRegistry *reg, const MsmRunOptions *opt, const MsmStepwiseOp
                     opt->target_root ? opt->target_root : "(not given)");
         goto out;
     }
-    rep->target = canonical(opt->target_root);
+    rep->target = msm_canonical_path(opt->target_root);
     rep->dry_run = opt->dry_run && opt->resume_id == NULL;
 
     if (opt->resume_id) {

@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -207,4 +208,44 @@ msm_format_duration(double seconds)
         return g_strdup_printf("%" G_GUINT64_FORMAT "m%02" G_GUINT64_FORMAT "s", s / 60, s % 60);
     return g_strdup_printf("%" G_GUINT64_FORMAT "h%02" G_GUINT64_FORMAT "m", s / 3600,
                            (s % 3600) / 60);
+}
+
+char *
+msm_canonical_path(const char *path)
+{
+    char *abs = g_canonicalize_filename(path, NULL);
+    char *real = realpath(abs, NULL);
+    if (real != NULL) {
+        char *r = g_strdup(real);
+        free(real);
+        g_free(abs);
+        return r;
+    }
+    char *parent = g_path_get_dirname(abs);
+    if (strcmp(parent, abs) == 0) {
+        g_free(parent);
+        return abs;
+    }
+    char *base = g_path_get_basename(abs);
+    char *cparent = msm_canonical_path(parent);
+    char *r = g_build_filename(cparent, base, NULL);
+    g_free(cparent);
+    g_free(base);
+    g_free(parent);
+    g_free(abs);
+    return r;
+}
+
+char *
+msm_list_join(const char *const *list)
+{
+    return list ? g_strjoinv(",", (char **)list) : g_strdup("");
+}
+
+char **
+msm_list_split(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return g_new0(char *, 1);
+    return g_strsplit(s, ",", -1);
 }

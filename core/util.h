@@ -9,6 +9,14 @@
 
 #include <msmigrate/msmigrate.h>
 
+/* Absolute path with the symbolic links of its existing part resolved; a missing tail
+ * is appended as given. */
+char *msm_canonical_path(const char *path);
+/* list joined with ',' ("" for NULL). */
+char *msm_list_join(const char *const *list);
+/* s split at ',' (an empty vector for NULL or ""). (transfer full: g_strfreev) */
+char **msm_list_split(const char *s);
+
 /* MSM_ERROR_NO_SPACE for ENOSPC and EDQUOT, else MSM_ERROR_IO: the code of an error
  * made from errnum when writing. */
 int msm_io_error_code(int errnum);
