@@ -295,11 +295,9 @@ out:
 static gboolean
 reconstruct_quota(const char *root, const char *instance, guint64 *owners_r, GError **error)
 {
-    MsmLayout *l = msm_layout_resolve(root, "nms-4.1", instance, error);
-    if (l == NULL)
+    char *store = msm_layout_resolve_store_dir(root, "nms-4.1", instance, error);
+    if (store == NULL)
         return FALSE;
-    char *store = g_strdup(msm_layout_store_dir(l));
-    msm_layout_free(l);
     char *dp = g_build_filename(store, "mboxlist", "data.db2", NULL);
     char *qp = g_build_filename(store, "quota.db2", NULL);
     MsmLegacyDb *data = msm_legacy_db_open(dp, FALSE, error);

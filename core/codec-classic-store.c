@@ -716,12 +716,7 @@ lright_apply(DB *db, DB_TXN *txn, const GPtrArray *acl, const GByteArray *mk, gb
 static char *
 store_dir(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
-    MsmLayout *l = msm_layout_resolve(root, version, ctx ? ctx->instance : NULL, error);
-    if (l == NULL)
-        return NULL;
-    char *d = g_strdup(msm_layout_store_dir(l));
-    msm_layout_free(l);
-    return d;
+    return msm_layout_resolve_store_dir(root, version, ctx ? ctx->instance : NULL, error);
 }
 
 /* The directory of owner's folder (absolute). (transfer full) */

@@ -737,12 +737,7 @@ source_store_dir(MsmCtx *ctx, GError **error)
                     from ? from : "an unknown version");
         return NULL;
     }
-    MsmLayout *l = msm_layout_resolve(root, from, msm_ctx_instance(ctx), error);
-    if (l == NULL)
-        return NULL;
-    char *d = g_strdup(msm_layout_store_dir(l));
-    msm_layout_free(l);
-    return d;
+    return msm_layout_resolve_store_dir(root, from, msm_ctx_instance(ctx), error);
 }
 
 char *

@@ -1391,7 +1391,9 @@ record_history(const MsmPlan *plan, const char *target, const char *run_id, guin
 static guint
 parse_kinds(const char *s)
 {
-    return msm_kind_mask_parse(s);
+    guint mask = 0;
+    msm_kind_mask_parse(s, &mask); /* the journal's own meta: unknown names cannot occur */
+    return mask;
 }
 
 /* The selected kinds as text (0 = every kind). (transfer full) */

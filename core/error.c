@@ -35,20 +35,24 @@ msm_kind_from_name(const char *name, MsmKind *kind_r)
     return FALSE;
 }
 
-guint
-msm_kind_mask_parse(const char *list)
+gboolean
+msm_kind_mask_parse(const char *list, guint *mask_r)
 {
     guint mask = 0;
-    if (list == NULL)
-        return 0;
-    char **parts = g_strsplit(list, ",", -1);
+    gboolean ok = TRUE;
+    char **parts = g_strsplit(list ? list : "", ",", -1);
     for (char **p = parts; *p; p++) {
         MsmKind k;
-        if (msm_kind_from_name(g_strstrip(*p), &k))
+        if (*g_strstrip(*p) == '\0')
+            continue;
+        if (msm_kind_from_name(*p, &k))
             mask |= 1u << k;
+        else
+            ok = FALSE;
     }
     g_strfreev(parts);
-    return mask;
+    *mask_r = mask;
+    return ok;
 }
 
 char *

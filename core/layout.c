@@ -346,6 +346,18 @@ msm_layout_store_dir(const MsmLayout *layout)
     return layout->store;
 }
 
+char *
+msm_layout_resolve_store_dir(const char *root, const char *version, const char *instance,
+                             GError **error)
+{
+    MsmLayout *l = msm_layout_resolve(root, version, instance, error);
+    if (l == NULL)
+        return NULL;
+    char *d = g_strdup(l->store);
+    msm_layout_free(l);
+    return d;
+}
+
 /* The MTA queue root. */
 const char *
 msm_layout_queue_dir(const MsmLayout *layout)

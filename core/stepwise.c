@@ -183,39 +183,6 @@ msm_stepwise_list(const char *target_root)
     return out;
 }
 
-/* ---------------------------------------------------------------- kinds */
-
-static char *
-kinds_to_string(guint mask)
-{
-    GString *s = g_string_new(NULL);
-    for (int k = 0; k < MSM_KIND_COUNT; k++)
-        if (mask & (1u << k))
-            g_string_append_printf(s, "%s%s", s->len ? "," : "", msm_kind_name((MsmKind)k));
-    return g_string_free(s, FALSE);
-}
-
-static gboolean
-kinds_from_string(const char *s, guint *mask_r)
-{
-    guint mask = 0;
-    char **parts = g_strsplit(s ? s : "", ",", -1);
-    gboolean ok = TRUE;
-    for (char **p = parts; *p; p++) {
-        MsmKind k;
-        if (**p == '\0')
-            continue;
-        if (!msm_kind_from_name(*p, &k))
-            ok = FALSE;
-        else
-            mask |= 1u << k;
-    }
-    g_strfreev(parts);
-    *mask_r = mask;
-    return ok;
-}
-
-
 static char **
 dup_list(const char *const *list)
 {
@@ -456,7 +423,7 @@ state_save(State *st, GError **error)
 {
     MsmStepwiseReport *rep = st->rep;
     GKeyFile *kf = g_key_file_new();
-    char *ks = kinds_to_string(st->kinds);
+    char *ks = msm_kind_mask_text(st->kinds);
     char *c = msm_list_join((const char *const *)st->confirm);
     char *o = msm_list_join((const char *const *)st->override);
     g_key_file_set_string(kf, STATE_GROUP, "format", "1");
@@ -478,7 +445,7 @@ state_save(State *st, GError **error)
     for (guint i = 0; i < rep->steps->len; i++) {
         const MsmStepwiseStep *s = rep->steps->pdata[i];
         char *g = step_group(s->index);
-        char *carried = kinds_to_string(s->carried);
+        char *carried = msm_kind_mask_text(s->carried);
         g_key_file_set_string(kf, g, "from", s->from);
         g_key_file_set_string(kf, g, "to", s->to);
         g_key_file_set_string(kf, g, "source", s->source);
@@ -553,7 +520,7 @@ state_load(State *st, const char *target, const char *id, GError **error)
         (st->started = state_get(kf, p, STATE_GROUP, "started", error)) == NULL ||
         (state = state_get(kf, p, STATE_GROUP, "state", error)) == NULL)
         goto out;
-    if (!kinds_from_string(ks, &st->kinds) || !msm_version_is_known(rep->from) ||
+    if (!msm_kind_mask_parse(ks, &st->kinds) || !msm_version_is_known(rep->from) ||
         !msm_version_is_known(rep->to)) {
         g_set_error(error, MSM_ERROR, MSM_ERROR_PARSE,
                     "%s: [%s] names an unknown kind or version (kinds \"%s\", %s -> %s)", p,
@@ -583,7 +550,7 @@ state_load(State *st, const char *target, const char *id, GError **error)
                        (carried = state_get(kf, p, g, "carried", error)) != NULL &&
                        (status = state_get(kf, p, g, "status", error)) != NULL;
         if (sok &&
-            (!status_from_name(status, &s->status) || !kinds_from_string(carried, &s->carried) ||
+            (!status_from_name(status, &s->status) || !msm_kind_mask_parse(carried, &s->carried) ||
              !msm_version_is_known(s->from) || !msm_version_is_known(s->to) ||
              (*s->run_id && !msm_relpath_is_safe(s->run_id)))) {
             g_set_error(error, MSM_ERROR, MSM_ERROR_PARSE,
@@ -1184,7 +1151,7 @@ msm_stepwise_step_text(const MsmStepwiseStep *step, guint n_steps)
     if (step->skeleton && *step->skeleton)
         g_string_append_printf(s, "Skeleton of %s laid out: %s\n", step->to, step->skeleton);
     if (step->carried) {
-        char *k = kinds_to_string(step->carried);
+        char *k = msm_kind_mask_text(step->carried);
         g_string_append_printf(s,
                                "Carried unchanged through this hop (it has nothing to do for "
                                "them): %s\n",
@@ -1224,7 +1191,7 @@ msm_stepwise_report_text(const MsmStepwiseReport *rep, gboolean with_steps)
                                rep->path ? rep->path : "?", n, n == 1 ? "" : "s");
         for (guint i = 0; i < n; i++) {
             const MsmStepwiseStep *st = rep->steps->pdata[i];
-            char *k = kinds_to_string(st->carried);
+            char *k = msm_kind_mask_text(st->carried);
             g_string_append_printf(s, "  %u. %-7s -> %-8s %s%s%s%s\n", st->index, st->from, st->to,
                                    st->root, *k ? " (carries " : "", k, *k ? ")" : "");
             g_free(k);

@@ -36,12 +36,7 @@
 static char *
 store_dir(MsmCtx *ctx, const char *root, const char *version, GError **error)
 {
-    MsmLayout *l = msm_layout_resolve(root, version, ctx->instance, error);
-    if (l == NULL)
-        return NULL;
-    char *d = g_strdup(msm_layout_store_dir(l));
-    msm_layout_free(l);
-    return d;
+    return msm_layout_resolve_store_dir(root, version, ctx->instance, error);
 }
 
 static gboolean
@@ -51,19 +46,12 @@ exists(const char *path)
     return lstat(path, &st) == 0;
 }
 
+/* live/<prefix><run id>: the stage (STAGE_PREFIX) or the kept store (OLD_PREFIX).
+ * (transfer full) */
 static char *
-stage_root(const char *live, const char *run_id)
+beside(const char *live, const char *prefix, const char *run_id)
 {
-    char *name = g_strconcat(STAGE_PREFIX, run_id, NULL);
-    char *p = g_build_filename(live, name, NULL);
-    g_free(name);
-    return p;
-}
-
-static char *
-old_dir(const char *live, const char *run_id)
-{
-    char *name = g_strconcat(OLD_PREFIX, run_id, NULL);
+    char *name = g_strconcat(prefix, run_id, NULL);
     char *p = g_build_filename(live, name, NULL);
     g_free(name);
     return p;
@@ -101,7 +89,7 @@ msm_store_stage_prepare(MsmCtx *ctx, const char *from, const char *to, MsmJourna
         ok = TRUE; /* a separate target, or no store yet: the writer writes in place */
         goto out;
     }
-    ctx->store_stage_root = stage_root(live, ctx->run_id);
+    ctx->store_stage_root = beside(live, STAGE_PREFIX, ctx->run_id);
     if (!msm_mkdir_p(ctx->store_stage_root, TRUE, error))
         goto out;
     if (!(state && strcmp(state, "staged") == 0)) {
@@ -132,7 +120,7 @@ msm_store_stage_attach(MsmCtx *ctx, const char *to, MsmJournal *journal, GError 
         ok = live != NULL;
         if (ok) {
             g_free(ctx->store_stage_root);
-            ctx->store_stage_root = stage_root(live, ctx->run_id);
+            ctx->store_stage_root = beside(live, STAGE_PREFIX, ctx->run_id);
         }
         g_free(live);
     }
@@ -211,8 +199,8 @@ msm_store_stage_swap(MsmCtx *ctx, const char *to, MsmJournal *journal, char **ke
     char *live = store_dir(ctx, ctx->target_root, to, error);
     if (live == NULL)
         return FALSE;
-    char *sroot = stage_root(live, ctx->run_id);
-    char *old = old_dir(live, ctx->run_id);
+    char *sroot = beside(live, STAGE_PREFIX, ctx->run_id);
+    char *old = beside(live, OLD_PREFIX, ctx->run_id);
     char *sstore = store_dir(ctx, sroot, to, error);
     gboolean ok = FALSE;
     if (sstore == NULL || !msm_mkdir_p(old, TRUE, error))
@@ -229,8 +217,9 @@ msm_store_stage_swap(MsmCtx *ctx, const char *to, MsmJournal *journal, char **ke
                     rerr->message);
         g_clear_error(&rerr);
     }
-    msm_journal_event(journal, NULL, "store: the %s store is in place; the store it replaced "
-                                     "is kept in %s",
+    msm_journal_event(journal, NULL,
+                      "store: the %s store is in place; the store it replaced "
+                      "is kept in %s",
                       to, old);
     *kept_r = g_strdup(old);
     ok = TRUE;
@@ -243,8 +232,8 @@ out:
 }
 
 gboolean
-msm_store_stage_rollback(MsmCtx *ctx, const char *target_root, const char *to,
-                         MsmJournal *journal, GError **error)
+msm_store_stage_rollback(MsmCtx *ctx, const char *target_root, const char *to, MsmJournal *journal,
+                         GError **error)
 {
     char *state = msm_journal_get_meta(journal, META_STATE, NULL);
     char *live = store_dir(ctx, target_root, to, error);
@@ -252,8 +241,8 @@ msm_store_stage_rollback(MsmCtx *ctx, const char *target_root, const char *to,
     gboolean ok = FALSE;
     if (live == NULL)
         goto out;
-    sroot = stage_root(live, ctx->run_id);
-    old = old_dir(live, ctx->run_id);
+    sroot = beside(live, STAGE_PREFIX, ctx->run_id);
+    old = beside(live, OLD_PREFIX, ctx->run_id);
     if ((sstore = store_dir(ctx, sroot, to, error)) == NULL)
         goto out;
     if (exists(old)) {
@@ -277,8 +266,9 @@ msm_store_stage_rollback(MsmCtx *ctx, const char *target_root, const char *to,
         goto out;
     if (state && *state && !msm_journal_set_meta(journal, META_STATE, "rolled-back", error))
         goto out;
-    msm_journal_event(journal, NULL, "store: the stage of run %s is removed; the store is the "
-                                     "one the run started from",
+    msm_journal_event(journal, NULL,
+                      "store: the stage of run %s is removed; the store is the "
+                      "one the run started from",
                       ctx->run_id);
     ok = TRUE;
 out:

@@ -21,9 +21,10 @@ char **msm_list_split(const char *s);
  * made from errnum when writing. */
 int msm_io_error_code(int errnum);
 
-/* Bit mask (1 << MsmKind) of the comma-separated kind names in list; unknown names are
- * ignored, NULL or "" gives 0. */
-guint msm_kind_mask_parse(const char *list);
+/* *mask_r = bit mask (1 << MsmKind) of the comma-separated kind names in list (spaces
+ * around names and empty names ignored; NULL or "" gives 0). FALSE when a name is not a
+ * kind (the others are still in *mask_r). */
+gboolean msm_kind_mask_parse(const char *list, guint *mask_r);
 /* The kinds of mask, comma-separated, in MsmKind order ("" for none). */
 char *msm_kind_mask_text(guint mask);
 

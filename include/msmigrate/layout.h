@@ -39,6 +39,11 @@ const char *msm_layout_config_dir(const MsmLayout *layout);
 const char *msm_layout_mta_config_dir(const MsmLayout *layout);
 /* Message store root (store_root). */
 const char *msm_layout_store_dir(const MsmLayout *layout);
+/* The message store root of version at root: msm_layout_resolve() and
+ * msm_layout_store_dir() in one call. NULL with *error as msm_layout_resolve().
+ * (transfer full) */
+char *msm_layout_resolve_store_dir(const char *root, const char *version, const char *instance,
+                                   GError **error);
 /* MTA queue root (one directory per channel below it). */
 const char *msm_layout_queue_dir(const MsmLayout *layout);
 /* Directory with the modelled pid files of running services (layout.md). */

@@ -136,13 +136,12 @@ up_new(const Nms3xUpgradeOptions *opts, GError **error)
         return NULL;
     }
     g_string_free(dups, TRUE);
-    MsmLayout *l = msm_layout_resolve(opts->target_root, "nms-4.1", opts->target_instance, error);
-    if (l == NULL) {
+    u->store4 =
+        msm_layout_resolve_store_dir(opts->target_root, "nms-4.1", opts->target_instance, error);
+    if (u->store4 == NULL) {
         up_free(u);
         return NULL;
     }
-    u->store4 = g_strdup(msm_layout_store_dir(l));
-    msm_layout_free(l);
     return u;
 }
 

@@ -47,12 +47,7 @@ static const char *const sims_versions[] = {"sims-4.0", NULL};
 static char *
 store_dir(const char *root, GError **error)
 {
-    MsmLayout *l = msm_layout_resolve(root, "sims-4.0", NULL, error);
-    if (l == NULL)
-        return NULL;
-    char *d = g_strdup(msm_layout_store_dir(l));
-    msm_layout_free(l);
-    return d;
+    return msm_layout_resolve_store_dir(root, "sims-4.0", NULL, error);
 }
 
 static gboolean
